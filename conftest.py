@@ -1,0 +1,96 @@
+"""The harness's options and plugins. Fixtures live in tests/fixtures, by concern."""
+
+import pytest
+
+pytest.register_assert_rewrite("tests.fixtures")
+
+from provisioning.config import ConfigError, ProjectConfig, load_config  # noqa: E402
+from provisioning.environments import ENVIRONMENTS  # noqa: E402
+from tests.fixtures.deployment import (  # noqa: E402
+    LIVE_FIXTURES,
+    HarnessOptions,
+    is_xdist_worker,
+    teardown_session_deployment,
+)
+
+pytest_plugins = ["tests.fixtures.deployment"]
+
+SUMMARY_KEY = pytest.StashKey[str]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("garch-mlops", "the live deployment under test")
+    group.addoption(
+        "--env",
+        choices=ENVIRONMENTS,
+        default="process",
+        help="where to deploy the API for the live suites (default: process)",
+    )
+    group.addoption(
+        "--api-url",
+        default=None,
+        help="verify an already running deployment at this URL; nothing is provisioned or torn down",
+    )
+    group.addoption("--keep", action="store_true", help="leave the deployment up after the run and print its URL")
+    group.addoption("--config", default="azure_config.yaml", help="project configuration (sizes, thresholds)")
+    group.addoption("--deploy-api-key", default=None, help="deploy with this API_KEY and send it from the live suites")
+    group.addoption(
+        "--contract-examples",
+        type=int,
+        default=None,
+        help="schemathesis examples per operation (default: testing.contract_examples)",
+    )
+    group.addoption(
+        "--load-duration",
+        type=float,
+        default=None,
+        help="seconds of load in tests/load (default: testing.load.duration_s)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        config.stash[PROJECT_CONFIG_KEY] = load_config(config.getoption("--config"))
+    except ConfigError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
+PROJECT_CONFIG_KEY = pytest.StashKey[ProjectConfig]()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that touches the live deployment is a `deploy` test, so `-m deploy` selects them all."""
+    for item in items:
+        if LIVE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.deploy)
+
+
+@pytest.fixture(scope="session")
+def project_config(pytestconfig: pytest.Config) -> ProjectConfig:
+    return pytestconfig.stash[PROJECT_CONFIG_KEY]
+
+
+@pytest.fixture(scope="session")
+def harness_options(pytestconfig: pytest.Config) -> HarnessOptions:
+    return HarnessOptions(
+        environment=pytestconfig.getoption("--env"),
+        api_url=pytestconfig.getoption("--api-url"),
+        keep=pytestconfig.getoption("--keep"),
+        api_key=pytestconfig.getoption("--deploy-api-key"),
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    if is_xdist_worker(config) or config.getoption("--api-url"):
+        return
+    line = teardown_session_deployment(config, keep=config.getoption("--keep"))
+    if line:
+        config.stash[SUMMARY_KEY] = line
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    line = config.stash.get(SUMMARY_KEY, None)
+    if line:
+        terminalreporter.write_line(f"garch-mlops: {line}")

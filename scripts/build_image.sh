@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Build the service image: make sure an engine runs, fill the wheelhouse, choose a base image, `docker build`.
+# Progress goes to stderr; the only line on stdout is the image reference built.
+# Env: IMAGE (default garch-mlops), BASE_IMAGE (skip the choice), PYTHON (host interpreter for pip download),
+# DOCKER_BUILD_ARGS (extra `docker build` arguments, e.g. "--network none --no-cache").
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+IMAGE="${IMAGE:-garch-mlops}"
+PYTHON="${PYTHON:-python3}"
+SLIM_IMAGE="python:3.11-slim"
+LOCAL_BASE_IMAGE="${LOCAL_BASE_IMAGE:-garch-mlops/python-base:3.11-bookworm}"
+cd "$ROOT"
+
+"$ROOT/scripts/ensure_docker_engine.sh" >&2
+PYTHON="$PYTHON" "$ROOT/scripts/build_wheelhouse.sh" >&2
+
+if [[ -z "${BASE_IMAGE:-}" ]]; then
+    # Use python:3.11-slim only if it is already local: a pull can hang where no registry is reachable.
+    if docker image inspect "$SLIM_IMAGE" >/dev/null 2>&1; then
+        BASE_IMAGE="$SLIM_IMAGE"
+    else
+        BASE_TAG="$LOCAL_BASE_IMAGE" "$ROOT/scripts/build_base_image.sh" >&2
+        BASE_IMAGE="$LOCAL_BASE_IMAGE"
+    fi
+fi
+
+# The version of pyproject.toml's [project] table (awk: no TOML parser needed on the host).
+VERSION="$(awk '/^\[/ { in_project = ($0 == "[project]") } in_project && /^version *=/ { gsub(/.*= *"|".*/, ""); print; exit }' pyproject.toml)"
+[[ -n "$VERSION" ]] || { echo "build_image: no version in the [project] table of pyproject.toml" >&2; exit 1; }
+REVISION="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+
+echo "build_image: building $IMAGE:$VERSION (revision $REVISION) on $BASE_IMAGE" >&2
+# shellcheck disable=SC2086  # DOCKER_BUILD_ARGS is a list of words on purpose
+docker build ${DOCKER_BUILD_ARGS:-} \
+    --build-arg BASE_IMAGE="$BASE_IMAGE" \
+    --build-arg VERSION="$VERSION" \
+    --build-arg REVISION="$REVISION" \
+    -t "$IMAGE:$VERSION" -t "$IMAGE:latest" \
+    "$ROOT" >&2 \
+    || { echo "build_image: docker build of $IMAGE:$VERSION failed" >&2; exit 1; }
+echo "$IMAGE:$VERSION"

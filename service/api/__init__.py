@@ -1,0 +1,1 @@
+"""HTTP routes; `service.main` assembles them."""

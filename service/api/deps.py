@@ -1,0 +1,41 @@
+"""Typed dependencies shared by the routes."""
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader
+
+from ..config import Settings, get_settings
+from ..errors import ApiError
+from ..model_registry import ModelRegistry
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_registry(request: Request) -> ModelRegistry:
+    return request.app.state.registry  # type: ignore[no-any-return]
+
+
+RegistryDep = Annotated[ModelRegistry, Depends(get_registry)]
+
+
+def ready_registry(registry: RegistryDep) -> ModelRegistry:
+    """The registry, once its models are loaded; 503 before that, like /health."""
+    if not registry.ready:
+        raise ApiError(503, "not_ready", registry.error or "models are still loading; retry shortly")
+    return registry
+
+
+ReadyRegistryDep = Annotated[ModelRegistry, Depends(ready_registry)]
+
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="Required when API_KEY is set.")
+
+
+def require_api_key(request: Request, supplied: Annotated[str | None, Depends(api_key_header)]) -> None:
+    """Constant-time comparison, so the key cannot be guessed a character at a time from response times."""
+    expected = request.app.state.settings.api_key
+    if expected is None:
+        return
+    if supplied is None or not hmac.compare_digest(supplied.encode(), expected.get_secret_value().encode()):
+        raise ApiError(401, "unauthorized", "a valid X-API-Key header is required", field="X-API-Key")

@@ -1,0 +1,48 @@
+"""Service settings: read once from the environment, validated, and handed to constructors."""
+
+import os
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogLevel = Literal["critical", "error", "warning", "info", "debug"]
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment; a bad value stops start-up with one clear line."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    host: str = "0.0.0.0"
+    port: int = Field(default=8001, ge=1, le=65535)
+    web_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
+    log_level: LogLevel = "info"
+    api_key: SecretStr | None = None
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Requests with a larger body get 413.")
+    fit_concurrency: int = Field(
+        default=4, ge=1, le=64, description="Fits running at once per worker; more wait for a free slot."
+    )
+    simulation_seed: int = Field(default=20181231, ge=0, description="Seed of simulated (EGARCH) forecasts.")
+    simulations: int = Field(default=1000, ge=100, le=100_000)
+    supervisor_pid: int | None = Field(
+        default=None,
+        description="Set by `python -m service`: CPU and memory metrics cover this process tree.",
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_case_level(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _empty_key_means_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings of this process, read once."""
+    return Settings()

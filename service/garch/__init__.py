@@ -1,0 +1,1 @@
+"""The numerical layer: GARCH-family specifications, fits and forecasts, all computed by arch."""

@@ -1,0 +1,39 @@
+"""schemathesis against the live /openapi.json: every operation, every check in schemathesis.toml.
+
+The schema is loaded when the fixture runs (the URL exists only then), so `-m unit` collection never touches it.
+Hypothesis prints the seed of a failing run (`--hypothesis-seed=N` replays it).
+"""
+
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from provisioning.config import ProjectConfig
+from tests.fixtures.deployment import HarnessOptions
+
+pytestmark = pytest.mark.contract
+
+schema = schemathesis.pytest.from_fixture("live_schema")
+
+
+@pytest.fixture
+def live_schema(live_url: str, contract_examples: int) -> Iterator[schemathesis.BaseSchema]:
+    loaded = schemathesis.openapi.from_url(f"{live_url}/openapi.json")
+    loaded.config.generation.update(max_examples=contract_examples)
+    yield loaded
+
+
+@pytest.fixture(scope="session")
+def contract_examples(pytestconfig: pytest.Config, project_config: ProjectConfig) -> int:
+    """--contract-examples, else testing.contract_examples from the configuration."""
+    option = pytestconfig.getoption("--contract-examples")
+    return int(option) if option is not None else project_config.testing.contract_examples
+
+
+@schema.parametrize()
+@settings(deadline=None, suppress_health_check=list(HealthCheck), print_blob=True)
+def test_live_api_conforms_to_its_schema(case: schemathesis.Case, harness_options: HarnessOptions) -> None:
+    headers = {"X-API-Key": harness_options.api_key} if harness_options.api_key else None
+    case.call_and_validate(headers=headers)

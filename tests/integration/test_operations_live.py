@@ -1,0 +1,70 @@
+"""What operators rely on: the API key, exact metrics across worker processes, and request ids in the logs."""
+
+import json
+import time
+import uuid
+
+import httpx
+import pytest
+
+from provisioning.deployment import Deployment
+from tests.fixtures.deployment import HarnessOptions
+
+pytestmark = pytest.mark.integration
+
+
+def sample(text: str, name: str, **labels: str) -> float:
+    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        metric, _, value = line.rpartition(" ")
+        metric_name, _, label_text = metric.partition("{")
+        present = ",".join(sorted(label_text.rstrip("}").split(","))) if label_text else ""
+        if metric_name == name and present == wanted:
+            return float(value)
+    return 0.0
+
+
+def test_api_key_is_enforced_when_the_deployment_has_one(live_url: str, harness_options: HarnessOptions) -> None:
+    if not harness_options.api_key:
+        pytest.skip("this deployment runs without API_KEY (deploy with --deploy-api-key to check enforcement)")
+    assert httpx.get(f"{live_url}/predict").status_code == 401
+    assert httpx.get(f"{live_url}/predict", headers={"X-API-Key": "wrong"}).status_code == 401
+    assert httpx.get(f"{live_url}/predict", headers={"X-API-Key": harness_options.api_key}).status_code == 200
+    assert httpx.get(f"{live_url}/health").status_code == 200
+
+
+def test_metrics_move_by_exactly_the_requests_made(
+    deployment_control: Deployment, harness_options: HarnessOptions
+) -> None:
+    """Runs with the deployment to itself; every worker process answers some of these and /metrics sums them."""
+    headers = {"X-API-Key": harness_options.api_key} if harness_options.api_key else {}
+    with httpx.Client(base_url=deployment_control.url, headers=headers, timeout=30) as client:
+        before = client.get("/metrics").text
+        for _ in range(40):
+            assert client.get("/predict", params={"model": "egarch_1_1", "horizon": 1}).status_code == 200
+        for _ in range(7):
+            assert client.get("/predict", params={"horizon": 999}).status_code == 400
+        after = client.get("/metrics").text
+    counter = "garch_http_requests_total"
+    ok = {"route": "/predict", "method": "GET", "status": "200"}
+    bad = {"route": "/predict", "method": "GET", "status": "400"}
+    assert sample(after, counter, **ok) - sample(before, counter, **ok) == 40
+    assert sample(after, counter, **bad) - sample(before, counter, **bad) == 7
+    predictions = "garch_predictions_total"
+    assert sample(after, predictions, model="egarch_1_1") - sample(before, predictions, model="egarch_1_1") == 40
+    assert sample(after, "process_resident_memory_bytes") > 50_000_000
+
+
+def test_log_lines_carry_the_request_id(api: httpx.Client, deployment: Deployment) -> None:
+    request_id = f"it-{uuid.uuid4().hex}"
+    assert api.get("/predict", params={"horizon": 3}, headers={"X-Request-ID": request_id}).status_code == 200
+    deadline = time.monotonic() + 10
+    while True:
+        matching = [json.loads(line) for line in deployment.logs().splitlines() if request_id in line]
+        if matching or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert len(matching) == 1, f"expected one log line with {request_id}"
+    assert matching[0]["path"] == "/predict" and matching[0]["status"] == 200 and matching[0]["horizon"] == 3

@@ -1,0 +1,84 @@
+"""Start-up: settings are validated with one clear line, and a failed model load keeps the service unready."""
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.config import Settings
+from service.main import create_app
+from service.process_tree_metrics import ProcessTreeCollector, process_tree
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("PORT", "70000", "port"),
+        ("WEB_CONCURRENCY", "zero", "web_concurrency"),
+        ("LOG_LEVEL", "loud", "log_level"),
+    ],
+)
+def test_a_bad_setting_stops_start_up_with_one_line(variable: str, value: str, named: str) -> None:
+    env = {**os.environ, variable: value}
+    result = subprocess.run(
+        [sys.executable, "-m", "service"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"service: invalid setting {named}:"), result.stderr
+
+
+def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", "9100")
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
+    monkeypatch.setenv("API_KEY", "")
+    settings = Settings()
+    assert (settings.port, settings.log_level, settings.api_key) == (9100, "warning", None)
+    assert settings.web_concurrency == (os.cpu_count() or 1)
+
+
+def test_failed_model_load_keeps_health_503_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken_data() -> None:
+        raise OSError("training data unreadable")
+
+    monkeypatch.setattr("service.garch.prefitted.load_sp500_returns", broken_data)
+    with TestClient(create_app(Settings())) as client:
+        deadline = time.monotonic() + 30
+        while "failed" not in (client.get("/health").json()["detail"] or ""):
+            assert time.monotonic() < deadline, "model loading neither failed nor finished"
+            time.sleep(0.02)
+        health = client.get("/health")
+        assert health.status_code == 503
+        assert health.json()["detail"] == "model loading failed: OSError: training data unreadable"
+        assert client.get("/predict").status_code == 503
+
+
+def test_process_tree_metrics_sum_over_children() -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys; b = bytearray(64_000_000); sys.stdin.read()"],
+        stdin=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while child.pid not in process_tree(os.getpid()):
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+
+        def rss(root: int) -> float:
+            families = {f.name: f for f in ProcessTreeCollector(root).collect()}
+            return families["process_resident_memory_bytes"].samples[0].value
+
+        def child_holds_its_buffer() -> bool:
+            return rss(child.pid) > 60_000_000
+
+        while not child_holds_its_buffer():
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert rss(os.getpid()) >= rss(child.pid) + 10_000_000  # the tree counts this process and the child
+        families = {f.name for f in ProcessTreeCollector(os.getpid()).collect()}
+        assert {"process_cpu_seconds", "process_start_time_seconds", "process_open_fds"} <= families
+    finally:
+        child.communicate(b"", timeout=30)
