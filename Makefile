@@ -7,11 +7,11 @@ PY := $(VENV)/bin/python
 REPORTS := reports
 PYTEST := $(PY) -m pytest
 
-.PHONY: help install run test test-unit test-process test-local coverage-report image lint clean
+.PHONY: help install run test test-unit test-process test-local test-prod coverage-report image push-image lint clean
 
 help:
-	@echo "make run    start the API locally and print a forecast from it"
-	@echo "make test   everything CI runs: unit + contract suites with coverage, the image build and its checks"
+	@echo "make run    deploy (image in a container, or a process), run every live suite, report, tear down"
+	@echo "make test   everything CI runs: unit suites, then every live suite on a process and on the image"
 	@echo "make image  build the service image (garch-mlops:<version>) without any image registry"
 	@echo "make lint   ruff and mypy"
 
@@ -22,14 +22,22 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# The main job: deploy on the image where a Docker engine answers (or can be started), else on a process;
+# run every live suite against it; print a short report; tear down.
 run: install
-	$(PY) -m provisioning.quickstart
+	@if bash scripts/ensure_docker_engine.sh >/dev/null 2>&1; then env=local; else \
+		echo "make run: no Docker engine here, deploying as a local process instead"; env=process; fi; \
+	$(PY) -m provisioning.cli --action full --env $$env --pytest-args "$(RUN_ARGS)"
 
 image:
 	bash scripts/build_image.sh
 
+push-image: image
+	bash scripts/push_image.sh "$(REGISTRY)"
+
 # The live suites run twice: on a uvicorn subprocess (with an API key) and on the image in a container (xdist).
 LIVE_ARGS ?= --contract-examples 50 --load-duration 15
+RUN_ARGS ?= -n 2
 COV_ARGS = --cov --cov-append --cov-report=
 
 test: install
@@ -44,12 +52,18 @@ test-unit: install
 	$(PYTEST) -m unit $(COV_ARGS) --junitxml=$(REPORTS)/junit-unit.xml
 
 test-process: install
-	$(PYTEST) -m deploy --env process --deploy-api-key "ci-$$$$-key" $(LIVE_ARGS) $(COV_ARGS) \
+	$(PYTEST) -m deploy --env process --ignore=tests/deploy/test_image.py --deploy-api-key "ci-$$$$-key" $(LIVE_ARGS) $(COV_ARGS) \
 		--junitxml=$(REPORTS)/junit-process.xml
 
+# The image's own checks (build, 5 s to healthy, non-root) run first, alone, so other suites do not skew timings.
 test-local: install
 	bash scripts/ensure_docker_engine.sh
-	$(PYTEST) -m deploy --env local -n 2 $(LIVE_ARGS) $(COV_ARGS) --junitxml=$(REPORTS)/junit-local.xml
+	$(PYTEST) tests/deploy/test_image.py --env local $(COV_ARGS) --junitxml=$(REPORTS)/junit-image.xml
+	$(PYTEST) -m deploy --env local -n 2 --ignore=tests/deploy/test_image.py $(LIVE_ARGS) $(COV_ARGS) \
+		--junitxml=$(REPORTS)/junit-local.xml
+
+test-prod: install
+	$(PYTEST) -m deploy --env prod $(LIVE_ARGS) --junitxml=$(REPORTS)/junit-prod.xml
 
 coverage-report: install
 	$(PY) -m coverage report

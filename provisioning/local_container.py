@@ -96,7 +96,7 @@ class LocalContainerDeployment(Deployment):
         container = DockerContainer(self._image).with_envs(**self._env)
         # (address, port): loopback only, and the same port across restarts; docker-py takes it, the stub does not.
         container.ports[f"{CONTAINER_PORT}/tcp"] = ("127.0.0.1", self._port)  # type: ignore[assignment]
-        container.with_kwargs(labels={SESSION_LABEL: self._session, "org.testcontainers": "true"})
+        container.with_kwargs(labels={SESSION_LABEL: self._session})
         container.start()
         self._container_id = container.get_wrapped_container().id
 
