@@ -43,6 +43,7 @@ COV_ARGS = --cov --cov-append --cov-report=
 test: install
 	rm -rf $(REPORTS) .coverage .coverage.*
 	mkdir -p $(REPORTS)
+	$(MAKE) lint
 	$(MAKE) test-unit
 	$(MAKE) test-process
 	$(MAKE) test-local
@@ -73,8 +74,8 @@ coverage-report: install
 		|| { echo "service/ line coverage is under 90%"; exit 1; }
 
 lint: install
-	$(PY) -m ruff check service provisioning tests
-	$(PY) -m ruff format --check service provisioning tests
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m mypy service provisioning
 
 clean:

@@ -85,7 +85,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     if is_xdist_worker(config) or config.getoption("--api-url"):
         return
-    line = teardown_session_deployment(config, keep=config.getoption("--keep"))
+    line = teardown_session_deployment(
+        config, keep=config.getoption("--keep"), project=config.stash[PROJECT_CONFIG_KEY]
+    )
     if line:
         config.stash[SUMMARY_KEY] = line
 

@@ -5,62 +5,99 @@ Also runnable as `python mlops_deploy.py ...`. Every failure ends in one line on
 
 import argparse
 import json
+import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .config import ConfigError, load_config
-from .environments import ENVIRONMENTS, attach_deployment, create_deployment
+from .config import ConfigError, ProjectConfig, load_config
+from .deployment import Deployment
+from .environments import ENVIRONMENTS, SECRET_VARIABLES, attach_deployment, create_deployment
 from .errors import DeploymentError
 from .run_report import render
 
 STATE_FILE = Path(".mlops-deploy/deployment.json")
 REPORTS = Path("reports")
-ACTIONS = ("deploy", "test", "full", "teardown", "monitor", "rollback", "sweep")
+ACTIONS = ("deploy", "test", "monitor", "full", "teardown", "rollback", "sweep")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="mlops-deploy", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="mlops-deploy", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--action", choices=ACTIONS, required=True)
     parser.add_argument("--env", choices=ENVIRONMENTS, default="process")
     parser.add_argument("--config", default="azure_config.yaml")
     parser.add_argument("--keep", action="store_true", help="full: leave the deployment up afterwards")
     parser.add_argument("--pytest-args", default="", help="extra arguments for the live suites, quoted")
+    parser.add_argument("--duration", type=float, default=None, help="monitor: stop after this many seconds")
     return parser.parse_args(argv)
 
 
-def deploy(args: argparse.Namespace) -> int:
-    if STATE_FILE.exists():
-        state = json.loads(STATE_FILE.read_text())
-        print(f"already deployed: {attach_deployment(state).url} (mlops-deploy --action teardown removes it)")
+def service_env(config: ProjectConfig) -> dict[str, str]:
+    """What the deployed service is told: sizes from the configuration, the API key from our environment."""
+    env = {"WEB_CONCURRENCY": str(config.deployment.web_concurrency)}
+    if os.environ.get("API_KEY"):
+        env["API_KEY"] = os.environ["API_KEY"]
+    return env
+
+
+def recorded(config: ProjectConfig) -> Deployment | None:
+    if not STATE_FILE.exists():
+        return None
+    secrets = {k: v for k, v in service_env(config).items() if k in SECRET_VARIABLES}
+    return attach_deployment(json.loads(STATE_FILE.read_text()), config, secrets)
+
+
+def deploy(args: argparse.Namespace, config: ProjectConfig) -> int:
+    existing = recorded(config)
+    if existing is not None:
+        existing.start()  # idempotent: unchanged when it already runs what we would deploy
+        print(f"already deployed: {existing.url} running {existing.version} (--action teardown removes it)")
         return 0
-    config = load_config(args.config)
-    deployment = create_deployment(
-        args.env,
-        env={"WEB_CONCURRENCY": str(config.deployment.web_concurrency)},
-        session="mlops-deploy",
-        startup_timeout_s=config.deployment.startup_timeout_s,
-    )
+    deployment = create_deployment(args.env, project=config, env=service_env(config), session="mlops-deploy")
+    STATE_FILE.parent.mkdir(exist_ok=True)
     try:
         deployment.start()
     except BaseException:
         deployment.teardown()
         raise
-    STATE_FILE.parent.mkdir(exist_ok=True)
-    STATE_FILE.write_text(json.dumps(deployment.state()))
+    finally:
+        STATE_FILE.write_text(json.dumps(deployment.state()))
     print(f"deployed ({args.env}): {deployment.url} running {deployment.version}")
     return 0
 
 
-def teardown(_: argparse.Namespace) -> int:
-    if not STATE_FILE.exists():
+def teardown(_: argparse.Namespace, config: ProjectConfig) -> int:
+    deployment = recorded(config)
+    if deployment is None:
         print("nothing to tear down")
         return 0
-    deployment = attach_deployment(json.loads(STATE_FILE.read_text()))
     deployment.teardown()
     STATE_FILE.unlink()
-    print(f"tore down {deployment.url}")
+    print(f"tore down the {deployment.environment} deployment")
+    return 0
+
+
+def rollback(_: argparse.Namespace, config: ProjectConfig) -> int:
+    from .azure.aci_deployment import AciDeployment
+
+    deployment = recorded(config)
+    if not isinstance(deployment, AciDeployment):
+        raise DeploymentError("rollback needs a prod deployment made with --action deploy --env prod")
+    previous = deployment.rollback()
+    STATE_FILE.write_text(json.dumps(deployment.state()))
+    print(f"rolled back to {previous}: {deployment.url}")
+    return 0
+
+
+def sweep(_: argparse.Namespace, config: ProjectConfig) -> int:
+    from .azure.clients import AzureClients
+    from .azure.progress import Progress
+    from .azure.settings import AzureEnvironment
+    from .azure.sweep import sweep as sweep_expired
+
+    deleted = sweep_expired(AzureClients(AzureEnvironment()), Progress(), config.azure.operation_timeout_s)
+    print(f"deleted {len(deleted)} expired resource group(s){': ' + ', '.join(deleted) if deleted else ''}")
     return 0
 
 
@@ -89,28 +126,40 @@ def run_suites(args: argparse.Namespace, target: list[str]) -> int:
     return code
 
 
-def test(args: argparse.Namespace) -> int:
-    if STATE_FILE.exists():
-        url = attach_deployment(json.loads(STATE_FILE.read_text())).url
-        return run_suites(args, ["--api-url", url])
-    return run_suites(args, ["--env", args.env])
+def test(args: argparse.Namespace, config: ProjectConfig) -> int:
+    deployment = recorded(config)
+    return run_suites(args, ["--api-url", deployment.url] if deployment else ["--env", args.env])
 
 
-def full(args: argparse.Namespace) -> int:
+def full(args: argparse.Namespace, _: ProjectConfig) -> int:
     return run_suites(args, ["--env", args.env, *(["--keep"] if args.keep else [])])
+
+
+def monitor(args: argparse.Namespace, config: ProjectConfig) -> int:
+    raise DeploymentError("--action monitor is not available yet")
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace, ProjectConfig], int]] = {
+    "deploy": deploy,
+    "test": test,
+    "monitor": monitor,
+    "full": full,
+    "teardown": teardown,
+    "rollback": rollback,
+    "sweep": sweep,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    handlers = {"deploy": deploy, "teardown": teardown, "test": test, "full": full}
-    handler = handlers.get(args.action)
     try:
-        if handler is None:
-            raise DeploymentError(f"--action {args.action} is not available yet")
-        return handler(args)
-    except (DeploymentError, ConfigError) as error:
+        return HANDLERS[args.action](args, load_config(args.config))
+    except (DeploymentError, ConfigError, ValueError) as error:
         print(f"mlops-deploy: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("mlops-deploy: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

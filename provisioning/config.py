@@ -25,6 +25,10 @@ class AzureSection(Section):
     container_group: str = Field(default="garch-api", pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
     dns_label_prefix: str = Field(default="garch-api", pattern=r"^[a-z][-a-z0-9]{0,40}$")
     delete_after_hours: float = Field(default=8, gt=0, le=24 * 30)
+    registry_sku: Literal["Basic", "Standard", "Premium"] = "Basic"
+    log_retention_days: int = Field(default=30, ge=30, le=730)
+    operation_timeout_s: float = Field(default=900, gt=0, le=7200)
+    rollback_on_failed_verification: bool = True
 
 
 class DeploymentSection(Section):

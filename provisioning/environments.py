@@ -3,27 +3,44 @@
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from .config import ProjectConfig
 from .deployment import Deployment
-from .errors import EnvironmentUnavailable
 from .local_container import LocalContainerDeployment
 from .process import ProcessDeployment
 
 Environment = Literal["process", "local", "prod"]
 ENVIRONMENTS: tuple[Environment, ...] = ("process", "local", "prod")
+SECRET_VARIABLES = frozenset({"API_KEY"})
 
 
 def create_deployment(
-    environment: Environment, *, env: Mapping[str, str], session: str, startup_timeout_s: float
+    environment: Environment, *, project: ProjectConfig, env: Mapping[str, str], session: str
 ) -> Deployment:
     """A new, not yet started deployment of the API in `environment`."""
+    timeout = project.deployment.startup_timeout_s
     if environment == "process":
-        return ProcessDeployment(env=env, startup_timeout_s=startup_timeout_s)
+        return ProcessDeployment(env=env, startup_timeout_s=timeout)
     if environment == "local":
-        return LocalContainerDeployment(env=env, session=session, startup_timeout_s=startup_timeout_s)
-    raise EnvironmentUnavailable("--env prod (Azure Container Instances) is not available yet; use process or local")
+        return LocalContainerDeployment(env=env, session=session, startup_timeout_s=timeout)
+    from .azure.aci_deployment import AciDeployment
+    from .azure.settings import AzureEnvironment
+
+    plain = {k: v for k, v in env.items() if k not in SECRET_VARIABLES}
+    secure = {k: v for k, v in env.items() if k in SECRET_VARIABLES}
+    return AciDeployment(project, AzureEnvironment(), env=plain, secure_env=secure)
 
 
-def attach_deployment(state: Mapping[str, Any]) -> Deployment:
+def attach_deployment(
+    state: Mapping[str, Any], project: ProjectConfig | None = None, secrets: Mapping[str, str] | None = None
+) -> Deployment:
     """The deployment a state record describes, for stop/start/teardown from another process."""
-    kinds: dict[str, Any] = {"process": ProcessDeployment, "local": LocalContainerDeployment}
-    return kinds[state["environment"]].from_state(state)  # type: ignore[no-any-return]
+    if state["environment"] == "process":
+        return ProcessDeployment.from_state(state)
+    if state["environment"] == "local":
+        return LocalContainerDeployment.from_state(state)
+    from .azure.aci_deployment import AciDeployment
+    from .azure.settings import AzureEnvironment
+
+    if project is None:
+        raise ValueError("attaching to a prod deployment needs the project configuration")
+    return AciDeployment.from_state(state, project, AzureEnvironment(), secure_env=secrets)

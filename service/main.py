@@ -32,9 +32,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        loading = asyncio.create_task(asyncio.to_thread(registry.load))
+        # uvicorn accepts connections only after start-up, so a worker never answers before its models are
+        # loaded: with several workers, a 200 from /health means every worker that can answer is ready. A load
+        # that fails leaves the worker up, answering 503 with the reason.
+        await asyncio.to_thread(registry.load)
         yield
-        await loading
 
     app = FastAPI(
         title="GARCH volatility API",

@@ -1,0 +1,1 @@
+"""The `prod` environment: Azure Container Instances, provisioned with the Azure SDK for Python."""

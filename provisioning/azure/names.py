@@ -1,0 +1,34 @@
+"""Names of one run's Azure resources: random per run (so runs never collide), derived from the configuration."""
+
+import secrets
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ..config import AzureSection
+
+
+@dataclass(frozen=True)
+class AciNames:
+    run_id: str
+    resource_group: str
+    registry: str
+    workspace: str
+    component: str
+    container_group: str
+    dns_label: str
+
+    @classmethod
+    def for_run(cls, azure: AzureSection, run_id: str | None = None) -> "AciNames":
+        run_id = run_id or secrets.token_hex(3)
+        return cls(
+            run_id=run_id,
+            resource_group=f"{azure.resource_group_prefix}-{run_id}",
+            registry=f"{azure.container_registry}{run_id}"[:50],
+            workspace=f"{azure.container_group}-logs-{run_id}",
+            component=f"{azure.container_group}-insights-{run_id}",
+            container_group=azure.container_group,
+            dns_label=f"{azure.dns_label_prefix}-{run_id}",
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,26 @@
+"""Push the locally built image to the run's registry under an immutable tag derived from its content."""
+
+from ..errors import DeploymentError
+from ..image import docker_client
+from .container_group_spec import RegistryLogin
+
+
+def immutable_tag(image: str) -> str:
+    """`sha-<12 hex>` of the image's content id: the same bytes always get the same tag, new bytes a new one."""
+    image_id = str(docker_client().images.get(image).id)
+    return "sha-" + image_id.split(":", 1)[1][:12]
+
+
+def push_image(local_image: str, login: RegistryLogin, repository: str = "garch-mlops") -> str:
+    """Tag and push `local_image` as <server>/<repository>:<content tag> (and :latest); returns the reference."""
+    client = docker_client()
+    image = client.images.get(local_image)
+    tag = immutable_tag(local_image)
+    target = f"{login.server}/{repository}"
+    auth = {"username": login.username, "password": login.password}
+    for name in (tag, "latest"):
+        image.tag(target, tag=name)
+        for line in client.images.push(target, tag=name, auth_config=auth, stream=True, decode=True):
+            if "error" in line:
+                raise DeploymentError(f"pushing {target}:{name} failed: {line['error']}")
+    return f"{target}:{tag}"
