@@ -8,14 +8,13 @@ from provisioning.config import ConfigError, ProjectConfig, load_config  # noqa:
 from provisioning.environments import ENVIRONMENTS  # noqa: E402
 from tests.fixtures.deployment import (  # noqa: E402
     LIVE_FIXTURES,
+    SUMMARY_KEY,
     HarnessOptions,
+    finish_session,
     is_xdist_worker,
-    teardown_session_deployment,
 )
 
 pytest_plugins = ["tests.fixtures.deployment"]
-
-SUMMARY_KEY = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -85,11 +84,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     if is_xdist_worker(config) or config.getoption("--api-url"):
         return
-    line = teardown_session_deployment(
-        config, keep=config.getoption("--keep"), project=config.stash[PROJECT_CONFIG_KEY]
-    )
-    if line:
-        config.stash[SUMMARY_KEY] = line
+    finish_session(config, config.getoption("--keep"), config.stash[PROJECT_CONFIG_KEY])
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
