@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 REPORTS := reports
 PYTEST := $(PY) -m pytest
 
-.PHONY: help install run test test-unit test-process test-local test-prod coverage-report image push-image lint clean
+.PHONY: help install run test test-unit test-process test-local test-prod-emulator test-prod coverage-report image push-image lint clean
 
 help:
 	@echo "make run    deploy (image in a container, or a process), run every live suite, report, tear down"
@@ -20,7 +20,14 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+AZURITE := build/node/node_modules/.bin/azurite-blob
+
+install: $(VENV)/.installed $(AZURITE)
+	bash scripts/install_system_packages.sh
+
+# Azurite, Microsoft's storage emulator, for the Blob model store tests (npm; Node.js 18+).
+$(AZURITE):
+	npm install --prefix build/node --no-audit --no-fund --loglevel=error azurite@3.35.0
 
 # The main job: deploy on the image where a Docker engine answers (or can be started), else on a process;
 # run every live suite against it; print a short report; tear down.
@@ -47,21 +54,29 @@ test: install
 	$(MAKE) test-unit
 	$(MAKE) test-process
 	$(MAKE) test-local
+	$(MAKE) test-prod-emulator
 	$(MAKE) coverage-report
 
 test-unit: install
 	$(PYTEST) -m unit $(COV_ARGS) --junitxml=$(REPORTS)/junit-unit.xml
 
 test-process: install
-	$(PYTEST) -m deploy --env process --ignore=tests/deploy/test_image.py --deploy-api-key "ci-$$$$-key" $(LIVE_ARGS) $(COV_ARGS) \
+	$(PYTEST) -m "deploy and not emulator and not benchmark" --env process --ignore=tests/deploy/test_image.py --deploy-api-key "ci-$$$$-key" $(LIVE_ARGS) $(COV_ARGS) \
 		--junitxml=$(REPORTS)/junit-process.xml
 
 # The image's own checks (build, 5 s to healthy, non-root) run first, alone, so other suites do not skew timings.
 test-local: install
 	bash scripts/ensure_docker_engine.sh
 	$(PYTEST) tests/deploy/test_image.py --env local $(COV_ARGS) --junitxml=$(REPORTS)/junit-image.xml
-	$(PYTEST) -m deploy --env local -n 2 --ignore=tests/deploy/test_image.py $(LIVE_ARGS) $(COV_ARGS) \
+	$(PYTEST) -m "deploy and not emulator and not benchmark" --env local -n 2 --ignore=tests/deploy/test_image.py $(LIVE_ARGS) $(COV_ARGS) \
 		--junitxml=$(REPORTS)/junit-local.xml
+
+# The Azure path rehearsed end to end: the real SDK clients against the local ARM emulator, which runs the pushed
+# image from a local registry; the emulator's own tests share the session (one registry, one push).
+test-prod-emulator: install
+	bash scripts/ensure_docker_engine.sh
+	$(PYTEST) -m "deploy and not benchmark" --env prod --azure-emulator --ignore=tests/deploy/test_image.py $(LIVE_ARGS) $(COV_ARGS) \
+		--junitxml=$(REPORTS)/junit-prod-emulator.xml
 
 test-prod: install
 	$(PYTEST) -m deploy --env prod $(LIVE_ARGS) --junitxml=$(REPORTS)/junit-prod.xml

@@ -14,7 +14,12 @@ from tests.fixtures.deployment import (  # noqa: E402
     is_xdist_worker,
 )
 
-pytest_plugins = ["tests.fixtures.deployment"]
+pytest_plugins = [
+    "tests.fixtures.deployment",
+    "tests.fixtures.arm_emulator",
+    "tests.fixtures.monitoring",
+    "tests.fixtures.azurite",
+]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -31,6 +36,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="verify an already running deployment at this URL; nothing is provisioned or torn down",
     )
     group.addoption("--keep", action="store_true", help="leave the deployment up after the run and print its URL")
+    group.addoption(
+        "--azure-emulator",
+        action="store_true",
+        help="with --env prod: rehearse against the local ARM emulator instead of Azure",
+    )
     group.addoption("--config", default="azure_config.yaml", help="project configuration (sizes, thresholds)")
     group.addoption("--deploy-api-key", default=None, help="deploy with this API_KEY and send it from the live suites")
     group.addoption(
@@ -48,6 +58,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--azure-emulator") and config.getoption("numprocesses", None):
+        raise pytest.UsageError("--azure-emulator runs without xdist (one emulator per session): drop -n")
     try:
         config.stash[PROJECT_CONFIG_KEY] = load_config(config.getoption("--config"))
     except ConfigError as error:

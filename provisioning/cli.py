@@ -11,15 +11,18 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from service.model_store import ModelStoreError
+
 from .config import ConfigError, ProjectConfig, load_config
 from .deployment import Deployment
+from .environment_store import SERVED_FROM_STORE, STORE_SECRET, open_environment_store, serving_env
 from .environments import ENVIRONMENTS, SECRET_VARIABLES, attach_deployment, create_deployment
 from .errors import DeploymentError
 from .run_report import render
 
 STATE_FILE = Path(".mlops-deploy/deployment.json")
 REPORTS = Path("reports")
-ACTIONS = ("deploy", "test", "monitor", "full", "teardown", "rollback", "sweep")
+ACTIONS = ("deploy", "test", "monitor", "full", "teardown", "rollback", "sweep", "publish", "models")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -30,14 +33,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="full: leave the deployment up afterwards")
     parser.add_argument("--pytest-args", default="", help="extra arguments for the live suites, quoted")
     parser.add_argument("--duration", type=float, default=None, help="monitor: stop after this many seconds")
+    parser.add_argument("--url", default=None, help="monitor: the API to watch (default: the recorded deployment)")
+    parser.add_argument("--monitor-log", default="reports/monitor.jsonl", help="monitor: JSON lines, one per check")
     return parser.parse_args(argv)
 
 
-def service_env(config: ProjectConfig) -> dict[str, str]:
-    """What the deployed service is told: sizes from the configuration, the API key from our environment."""
+def service_env(config: ProjectConfig, environment: str | None = None) -> dict[str, str]:
+    """What the deployed service is told: sizes from the configuration, the API key from our environment, and
+    the environment's model store when it holds every served model (the prod store is wired by the Azure part)."""
     env = {"WEB_CONCURRENCY": str(config.deployment.web_concurrency)}
     if os.environ.get("API_KEY"):
         env["API_KEY"] = os.environ["API_KEY"]
+    if environment in SERVED_FROM_STORE:
+        env.update(serving_env(config.models.store, environment, os.environ.get(STORE_SECRET)))
     return env
 
 
@@ -54,7 +62,8 @@ def deploy(args: argparse.Namespace, config: ProjectConfig) -> int:
         existing.start()  # idempotent: unchanged when it already runs what we would deploy
         print(f"already deployed: {existing.url} running {existing.version} (--action teardown removes it)")
         return 0
-    deployment = create_deployment(args.env, project=config, env=service_env(config), session="mlops-deploy")
+    env = service_env(config, args.env)
+    deployment = create_deployment(args.env, project=config, env=env, session="mlops-deploy")
     STATE_FILE.parent.mkdir(exist_ok=True)
     try:
         deployment.start()
@@ -64,6 +73,7 @@ def deploy(args: argparse.Namespace, config: ProjectConfig) -> int:
     finally:
         STATE_FILE.write_text(json.dumps(deployment.state()))
     print(f"deployed ({args.env}): {deployment.url} running {deployment.version}")
+    print(f"models: {'from ' + env['MODEL_STORE'] if 'MODEL_STORE' in env else 'fitted at start-up'}")
     return 0
 
 
@@ -98,6 +108,37 @@ def sweep(_: argparse.Namespace, config: ProjectConfig) -> int:
 
     deleted = sweep_expired(AzureClients(AzureEnvironment()), Progress(), config.azure.operation_timeout_s)
     print(f"deleted {len(deleted)} expired resource group(s){': ' + ', '.join(deleted) if deleted else ''}")
+    return 0
+
+
+def publish(args: argparse.Namespace, config: ProjectConfig) -> int:
+    """Fit, evaluate and publish the configured models to the environment's store; non-zero if any is refused."""
+    from .model_publishing import publish_models
+    from .model_tables import Row, evaluation_table, gate_status
+    from .training_data import load_training_data
+
+    models = config.models
+    store = open_environment_store(models.store, args.env, connection_string=os.environ.get(STORE_SECRET), create=True)
+    outcomes = publish_models(models.publish, store, load_training_data(models.data), models.evaluation)
+    rows = [
+        Row(o.artifact, o.pointer.version if o.pointer else None, gate_status(o.artifact, not o.refused))
+        for o in outcomes
+    ]
+    print(f"model store {store.location}\n{evaluation_table(rows)}")
+    refused = [outcome for outcome in outcomes if outcome.refused]
+    if refused:
+        more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+        raise DeploymentError(f"not published: {refused[0].reason()}{more}")
+    return 0
+
+
+def models(args: argparse.Namespace, config: ProjectConfig) -> int:
+    """The current version of each model in the environment's store, and how it scored."""
+    from .model_tables import evaluation_table, store_rows
+
+    store = open_environment_store(config.models.store, args.env, connection_string=os.environ.get(STORE_SECRET))
+    rows = store_rows(store)
+    print(f"model store {store.location}\n{evaluation_table(rows) if rows else 'no models published'}")
     return 0
 
 
@@ -136,7 +177,14 @@ def full(args: argparse.Namespace, _: ProjectConfig) -> int:
 
 
 def monitor(args: argparse.Namespace, config: ProjectConfig) -> int:
-    raise DeploymentError("--action monitor is not available yet")
+    """Poll /health of the recorded deployment (or --url) until --duration ends or it fails N times in a row."""
+    from .monitor import run_monitor
+
+    deployment = recorded(config)
+    url = args.url or (deployment.url if deployment else None)
+    if url is None:
+        raise DeploymentError("nothing to monitor: deploy first (--action deploy) or pass --url")
+    return run_monitor(config, url, duration_s=args.duration, log_path=Path(args.monitor_log))
 
 
 HANDLERS: dict[str, Callable[[argparse.Namespace, ProjectConfig], int]] = {
@@ -147,6 +195,8 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, ProjectConfig], int]] = {
     "teardown": teardown,
     "rollback": rollback,
     "sweep": sweep,
+    "publish": publish,
+    "models": models,
 }
 
 
@@ -154,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         return HANDLERS[args.action](args, load_config(args.config))
-    except (DeploymentError, ConfigError, ValueError) as error:
+    except (DeploymentError, ConfigError, ModelStoreError, ValueError, OSError) as error:
         print(f"mlops-deploy: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

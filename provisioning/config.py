@@ -1,15 +1,20 @@
 """azure_config.yaml, the environment and .env, read into one typed object that rejects what it does not know."""
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     YamlConfigSettingsSource,
 )
+from typing_extensions import Self
+
+from service.garch.catalogue import BUILTIN_MODELS, ModelName
+
+from .alert_catalogue import DEFAULT_ALERTS, AlertRule, check_catalogue
 
 DEFAULT_CONFIG_PATH = Path("azure_config.yaml")
 
@@ -41,9 +46,50 @@ class DeploymentSection(Section):
     startup_timeout_s: float = Field(default=120, gt=0, le=3600)
 
 
+class NotificationsSection(Section):
+    """Where alerts go. Addresses are not secrets; SMTP is only needed for email from the local Alertmanager."""
+
+    email: tuple[str, ...] = Field(default=(), description="Email receivers of the action group.")
+    webhook_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    action_group: str = Field(default="garch-alerts", pattern=r"^[-A-Za-z0-9_.]{1,260}$")
+    action_group_short_name: str = Field(default="garchalerts", min_length=1, max_length=12)
+    smtp_smarthost: str | None = Field(default=None, pattern=r"^\S+:\d+$")
+    smtp_from: str | None = None
+
+
+DEFAULT_WEB_TEST_LOCATIONS = (
+    "emea-nl-ams-azr",
+    "emea-gb-db3-azr",
+    "emea-fr-pra-edge",
+    "us-va-ash-azr",
+    "apac-sg-sin-azr",
+)
+
+
 class MonitoringSection(Section):
     health_check_interval_s: float = Field(default=30, gt=0)
     failed_health_checks_before_alert: int = Field(default=3, ge=1)
+    web_test_locations: tuple[str, ...] = Field(
+        default=DEFAULT_WEB_TEST_LOCATIONS, min_length=1, description="Application Insights availability locations."
+    )
+    notifications: NotificationsSection = NotificationsSection()
+    alerts: tuple[AlertRule, ...] = DEFAULT_ALERTS
+
+    @model_validator(mode="after")
+    def _catalogue_agrees_with_health_checks(self) -> Self:
+        check_catalogue(self.alerts)
+        for rule in self.alerts:
+            if rule.signal == "health" and rule.threshold.value != self.failed_health_checks_before_alert:
+                raise ValueError(
+                    f"{rule.name}: threshold {rule.threshold.value:g} failed checks differs from "
+                    f"failed_health_checks_before_alert {self.failed_health_checks_before_alert}"
+                )
+        if len(self.web_test_locations) < self.failed_health_checks_before_alert:
+            raise ValueError(
+                f"{len(self.web_test_locations)} web test locations cannot report "
+                f"{self.failed_health_checks_before_alert} failed checks (Azure counts failed locations)"
+            )
+        return self
 
 
 class LatencyLimits(Section):
@@ -75,6 +121,66 @@ class TestingSection(Section):
     load: LoadSection = LoadSection()
 
 
+ContainerName = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", min_length=3, max_length=50)]
+"""Blob container rules (lower case, single hyphens), leaving room for the `-<env>` suffix within 63 characters."""
+
+
+class ModelDataSection(Section):
+    """What the published models are fitted and evaluated on."""
+
+    source: Literal["sp500", "csv"] = "sp500"
+    csv_path: Path | None = Field(
+        default=None, description="csv: a file with a header, columns date and return (percent), one row a day."
+    )
+
+    @model_validator(mode="after")
+    def _csv_needs_a_path(self) -> Self:
+        if (self.source == "csv") != (self.csv_path is not None):
+            raise ValueError("csv_path is required with source csv, and only then")
+        return self
+
+
+class ModelEvaluationSection(Section):
+    """The out-of-sample quality gate a model passes before it is published."""
+
+    holdout: int = Field(default=500, ge=50, le=5000, description="Last returns held out, one forecast a day.")
+    refit_every: int = Field(default=20, ge=1, description="Re-estimate on the data before every block of days.")
+    benchmark: Literal["ewma", "rolling"] = "ewma"
+    ewma_lambda: float = Field(default=0.94, gt=0, lt=1)
+    rolling_window: int = Field(default=250, ge=20)
+    margin: float = Field(
+        default=0.02, ge=0, description="The model's mean QLIKE must be at least this much below the benchmark's."
+    )
+
+
+class ModelStoreSection(Section):
+    """Where `--action publish` writes and the deployments read: a directory, or a Blob container per environment."""
+
+    backend: dict[Literal["process", "local", "prod"], Literal["directory", "blob"]] = {
+        "process": "directory",
+        "local": "directory",
+        "prod": "blob",
+    }
+    directory: Path = Field(default=Path(".mlops-deploy/models"), description="directory: <directory>/<env>.")
+    blob_account_url: str = Field(
+        default="https://garchmodelstorage.blob.core.windows.net", pattern=r"^https?://[^\s?#]+$"
+    )
+    container_prefix: ContainerName = Field(default="garch-models", description="blob: container <prefix>-<env>.")
+
+
+class ModelsSection(Section):
+    publish: tuple[ModelName, ...] = Field(default=tuple(BUILTIN_MODELS), min_length=1)
+    data: ModelDataSection = ModelDataSection()
+    evaluation: ModelEvaluationSection = ModelEvaluationSection()
+    store: ModelStoreSection = ModelStoreSection()
+
+    @model_validator(mode="after")
+    def _each_model_once(self) -> Self:
+        if len(set(self.publish)) != len(self.publish):
+            raise ValueError(f"publish names a model twice: {list(self.publish)}")
+        return self
+
+
 class ProjectConfig(BaseSettings):
     """The project's configuration; secrets are deliberately not part of it."""
 
@@ -91,6 +197,7 @@ class ProjectConfig(BaseSettings):
     deployment: DeploymentSection = DeploymentSection()
     monitoring: MonitoringSection = MonitoringSection()
     testing: TestingSection = TestingSection()
+    models: ModelsSection = ModelsSection()
 
     @classmethod
     def settings_customise_sources(

@@ -10,7 +10,7 @@ from .process import ProcessDeployment
 
 Environment = Literal["process", "local", "prod"]
 ENVIRONMENTS: tuple[Environment, ...] = ("process", "local", "prod")
-SECRET_VARIABLES = frozenset({"API_KEY"})
+SECRET_VARIABLES = frozenset({"API_KEY", "MODEL_STORE_CONNECTION_STRING"})
 
 
 def create_deployment(

@@ -94,6 +94,9 @@ class LocalContainerDeployment(Deployment):
         if self._image is None:
             self._image = build_service_image()
         container = DockerContainer(self._image).with_envs(**self._env)
+        store = self._env.get("MODEL_STORE", "")
+        if store.startswith("/"):  # a directory model store: mounted read-only at the same path inside
+            container.with_volume_mapping(store, store, "ro")
         # (address, port): loopback only, and the same port across restarts; docker-py takes it, the stub does not.
         container.ports[f"{CONTAINER_PORT}/tcp"] = ("127.0.0.1", self._port)  # type: ignore[assignment]
         container.with_kwargs(labels={SESSION_LABEL: self._session})

@@ -33,7 +33,7 @@ def wait_for_http_ok(
                 response = client.get(url)
                 if response.status_code == 200:
                     return time.monotonic() - started
-                last_seen = f"HTTP {response.status_code} {response.text[:200]}"
+                last_seen = f"HTTP {response.status_code} {response.text[:500]}"
             except TRANSIENT_HTTP_ERRORS as error:
                 last_seen = f"{type(error).__name__}: {error}"
             if not is_alive():

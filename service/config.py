@@ -22,10 +22,24 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = None
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Requests with a larger body get 413.")
     fit_concurrency: int = Field(
-        default=4, ge=1, le=64, description="Fits running at once per worker; more wait for a free slot."
+        default=1,
+        ge=1,
+        le=64,
+        description="Fits running at once per worker; more wait for a free slot. Fits hold the GIL, so a second one "
+        "in the same process only adds contention (4 at once cost 2x the CPU per fit): scale with WEB_CONCURRENCY.",
     )
     simulation_seed: int = Field(default=20181231, ge=0, description="Seed of simulated (EGARCH) forecasts.")
     simulations: int = Field(default=1000, ge=100, le=100_000)
+    model_store: str | None = Field(
+        default=None,
+        description="Where published models are: a directory, or a Blob container URL. Unset: fit the built-in "
+        "models at start-up.",
+    )
+    model_store_connection_string: SecretStr | None = Field(
+        default=None,
+        description="For a Blob MODEL_STORE: the storage account's connection string. Unset: a SAS in the URL, "
+        "or the managed identity (DefaultAzureCredential).",
+    )
     supervisor_pid: int | None = Field(
         default=None,
         description="Set by `python -m service`: CPU and memory metrics cover this process tree.",
@@ -36,9 +50,9 @@ class Settings(BaseSettings):
     def _lower_case_level(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
 
-    @field_validator("api_key", mode="before")
+    @field_validator("api_key", "model_store", "model_store_connection_string", mode="before")
     @classmethod
-    def _empty_key_means_none(cls, value: object) -> object:
+    def _empty_means_none(cls, value: object) -> object:
         return None if value == "" else value
 
 

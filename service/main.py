@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI
 
 from . import __version__
 from .api.deps import require_api_key
+from .api.response_cache import ResponseCache
 from .api.routes import health, metrics, models, predict
 from .config import Settings, get_settings
 from .errors import install_error_handlers
@@ -47,16 +48,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.registry = registry
-    app.dependency_overrides[get_settings] = lambda: settings
+    app.state.response_cache = ResponseCache()
     protected = [Depends(require_api_key)] if settings.api_key else []
     error_responses: dict[int | str, dict[str, Any]] = {
         401: {"model": ErrorResponse, "description": "X-API-Key is missing or wrong."},
         503: {"model": ErrorResponse, "description": "Models are not loaded yet."},
     }
-    app.include_router(health.router)
-    app.include_router(metrics.router)
-    app.include_router(models.router, dependencies=protected, responses=error_responses)
+    # Routes are matched in order, and no two paths overlap: the most requested one goes first.
     app.include_router(predict.router, dependencies=protected, responses=error_responses)
+    app.include_router(health.router)
+    app.include_router(models.router, dependencies=protected, responses=error_responses)
+    app.include_router(metrics.router)
     app.add_middleware(JsonBodyGuardMiddleware, paths=JSON_BODY_PATHS, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)

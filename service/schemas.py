@@ -1,5 +1,6 @@
 """The API's request and response bodies: strict types, documented bounds and enums, so the schema is the contract."""
 
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -122,16 +123,55 @@ class CustomFitResponse(FitStatistics):
     warnings: list[str]
 
 
+class LossesOut(BaseModel):
+    qlike: float = Field(description="Mean of log h + r^2/h over the held-out days; lower is better.")
+    mse: float = Field(description="Mean of (r^2 - h)^2 over the held-out days; lower is better.")
+
+
+class QualityGateOut(BaseModel):
+    benchmark: Literal["ewma", "rolling"]
+    loss: Literal["qlike"]
+    margin: float = Field(description="How far below the benchmark's loss the model's had to be to publish.")
+    improvement: float = Field(description="Benchmark loss minus model loss.")
+    passed: bool
+
+
+class EvaluationOut(BaseModel):
+    """Rolling one-step-ahead variance forecasts over held-out days, scored against realized squared returns."""
+
+    window_start: date
+    window_end: date
+    n_obs: int
+    refit_every: int = Field(description="The model was re-estimated on the data before every block of this many days.")
+    ewma_lambda: float
+    rolling_window: int
+    scores: dict[Literal["model", "ewma", "rolling"], LossesOut]
+    gate: QualityGateOut
+
+
 class ModelInfo(FitStatistics):
     name: ModelName
     spec: ModelSpecOut
     data_source: str
     data_start: str
     data_end: str
+    version: str | None = Field(description="The published version served; null when fitted at start-up.")
+    digest: str | None = Field(description="sha256 of the published artifact; null when fitted at start-up.")
+    created_at: datetime | None = Field(description="When the published artifact was made.")
+    data_sha256: str | None = Field(description="sha256 of the training returns (float64, little-endian).")
+    evaluation: EvaluationOut | None = Field(
+        description="Out-of-sample scores at publishing; null when fitted at start-up."
+    )
 
 
 class ModelList(BaseModel):
     models: list[ModelInfo]
+
+
+class ServedVersion(BaseModel):
+    name: ModelName
+    version: str | None = Field(description="null when the model was fitted at start-up.")
+    digest: str | None = None
 
 
 class Health(BaseModel):
@@ -140,6 +180,10 @@ class Health(BaseModel):
     models_loaded: int
     uptime_s: float
     detail: str | None = None
+    model_store: str | None = Field(
+        default=None, description="Where the models were loaded from; null when they were fitted at start-up."
+    )
+    models: list[ServedVersion] = Field(default=[], description="Each served model's published version.")
 
 
 class FieldError(BaseModel):

@@ -87,12 +87,7 @@ class AciDeployment(Deployment):
 
     def start(self) -> None:
         group = self._get_group()
-        if (
-            group is not None
-            and self._image is not None
-            and group.instance_view
-            and group.instance_view.state == "Stopped"
-        ):
+        if group is not None and self._image is not None and _is_stopped(group):
             self._start_stopped_group()
             return
         self._provision()
@@ -102,7 +97,7 @@ class AciDeployment(Deployment):
             self.clients.container_instances.container_groups.stop(self.resource_group, self.names.container_group)
         self._progress.wait_until(
             "container stopped",
-            lambda: True if self._group_state() in ("Stopped", None) else None,
+            lambda: True if (group := self._get_group()) is None or _is_stopped(group) else None,
             timeout_s=self._timeout,
             interval_s=1.0,
             last_seen=lambda: f"state {self._group_state()}",
@@ -416,3 +411,11 @@ class AciDeployment(Deployment):
         except DeploymentError:
             parts.append("logs unavailable")
         return " | ".join(parts) or "no events or logs"
+
+
+def _is_stopped(group: Any) -> bool:
+    """ACI reports a stopped group as instance state Stopped, its containers Terminated."""
+    if group.instance_view is not None and group.instance_view.state == "Stopped":
+        return True
+    view = group.containers[0].instance_view if group.containers else None
+    return bool(view and view.current_state and view.current_state.state == "Terminated")

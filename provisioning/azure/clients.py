@@ -20,7 +20,6 @@ RETRY_BACKOFF_S = 0.8
 @dataclass
 class AzureClients:
     azure: AzureEnvironment
-    polling_interval_s: float = 2.0
     retry_total: int = RETRY_TOTAL
     credential: TokenCredential = field(init=False)
 
@@ -31,7 +30,7 @@ class AzureClients:
         return {
             "base_url": self.azure.arm_endpoint,
             "credential_scopes": [self.azure.arm_scope],
-            "polling_interval": self.polling_interval_s,
+            "polling_interval": self.azure.polling_interval_s,
             "retry_total": self.retry_total,
             "retry_backoff_factor": RETRY_BACKOFF_S,
         }

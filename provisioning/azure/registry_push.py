@@ -6,9 +6,10 @@ from .container_group_spec import RegistryLogin
 
 
 def immutable_tag(image: str) -> str:
-    """`sha-<12 hex>` of the image's content id: the same bytes always get the same tag, new bytes a new one."""
-    image_id = str(docker_client().images.get(image).id)
-    return "sha-" + image_id.split(":", 1)[1][:12]
+    """`<version>-sha-<12 hex of the content id>`: the same bytes always get the same tag, new bytes a new one."""
+    local = docker_client().images.get(image)
+    version = (local.labels or {}).get("org.opencontainers.image.version", "unversioned")
+    return f"{version}-sha-" + str(local.id).split(":", 1)[1][:12]
 
 
 def push_image(local_image: str, login: RegistryLogin, repository: str = "garch-mlops") -> str:

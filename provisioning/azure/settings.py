@@ -18,6 +18,7 @@ class AzureEnvironment(BaseSettings):
     client_secret: SecretStr | None = None
     arm_endpoint: str = PUBLIC_CLOUD_ARM
     arm_token: SecretStr | None = None
+    polling_interval_s: float = Field(default=5.0, ge=0, description="Between polls of a long-running operation.")
 
     @property
     def arm_scope(self) -> str:

@@ -13,6 +13,8 @@ from arch.univariate.base import ARCHModelResult
 from arch.utility.exceptions import ConvergenceWarning, DataScaleWarning
 
 from .errors import UnprocessableSeriesError
+from .grid_search import volatility_process
+from .origin_forecast import origin_forecast
 from .spec import TRADING_DAYS_PER_YEAR, ModelSpec
 
 # arch reports these through the warnings module, which is process-global and not thread-safe to record;
@@ -62,7 +64,7 @@ class VolatilityForecast:
 
 def build_model(returns: np.ndarray, spec: ModelSpec) -> Any:
     """The arch model object for a spec: the one place that maps our names onto arch's."""
-    return arch_model(
+    model = arch_model(
         returns,
         mean="Constant" if spec.mean == "constant" else "Zero",
         vol=spec.vol,
@@ -72,6 +74,8 @@ def build_model(returns: np.ndarray, spec: ModelSpec) -> Any:
         dist=spec.dist,
         rescale=False,
     )
+    model.volatility = volatility_process(spec)
+    return model
 
 
 def fit(returns: np.ndarray, spec: ModelSpec) -> FittedModel:
@@ -83,12 +87,13 @@ def fit(returns: np.ndarray, spec: ModelSpec) -> FittedModel:
             result = build_model(returns, spec).fit(disp="off", show_warning=False)
         except ARCH_NUMERICAL_ERRORS as error:
             raise UnprocessableSeriesError("fit_failed", f"arch could not fit this series: {error}") from error
+        estimates = result.params
         try:
-            std_errors = result.std_err
+            std_errors = robust_std_errors(result, estimates.to_numpy())
         except ARCH_NUMERICAL_ERRORS:  # a singular Hessian: the estimates stand, their precision is unknown
-            std_errors = result.params * np.nan
+            std_errors = np.full(len(estimates), np.nan)
     elapsed = time.perf_counter() - started
-    params = {str(name): float(value) for name, value in result.params.items()}
+    params = {str(name): float(value) for name, value in estimates.items()}
     loglikelihood, aic, bic = float(result.loglikelihood), float(result.aic), float(result.bic)
     if not all(math.isfinite(v) for v in (*params.values(), loglikelihood, aic, bic)):
         raise UnprocessableSeriesError("non_finite_fit", "the fit produced non-finite parameters or likelihood")
@@ -96,7 +101,7 @@ def fit(returns: np.ndarray, spec: ModelSpec) -> FittedModel:
     converged = result.convergence_flag == 0
     if not converged:
         notes.append(f"optimizer did not converge (flag {result.convergence_flag}); estimates may be unreliable")
-    errors = {str(name): (float(v) if math.isfinite(v) else None) for name, v in std_errors.items()}
+    errors = {name: (float(v) if math.isfinite(v) else None) for name, v in zip(params, std_errors, strict=True)}
     if any(v is None for v in errors.values()):
         notes.append("some standard errors are not available (the covariance matrix is singular)")
     return FittedModel(
@@ -114,18 +119,17 @@ def fit(returns: np.ndarray, spec: ModelSpec) -> FittedModel:
     )
 
 
+def robust_std_errors(result: ARCHModelResult, params: np.ndarray) -> np.ndarray:
+    """arch's `result.std_err` (Bollerslev-Wooldridge), to the bit, without the DataFrame and Series around it."""
+    return np.asarray(np.sqrt(np.diag(result.model.compute_param_cov(params))), dtype=float)
+
+
 def forecast(model: FittedModel, horizon: int, *, seed: int, simulations: int) -> VolatilityForecast:
     """Forecast `horizon` steps from the end of the sample, simulating where arch has no closed form."""
     method = model.spec.forecast_method(horizon)
+    shocks = seeded_shocks(model, seed) if method == "simulation" else None
     with np.errstate(all="ignore"):
-        if method == "simulation":
-            result = model.result.forecast(
-                horizon=horizon, method="simulation", simulations=simulations, rng=seeded_shocks(model, seed)
-            )
-        else:
-            result = model.result.forecast(horizon=horizon)
-    variance = np.asarray(result.variance.values[-1], dtype=float)
-    mean = np.asarray(result.mean.values[-1], dtype=float)
+        mean, variance = origin_forecast(model.result, horizon, method, simulations=simulations, rng=shocks)
     if not (np.all(np.isfinite(variance)) and np.all(np.isfinite(mean)) and np.all(variance >= 0)):
         raise UnprocessableSeriesError("non_finite_forecast", "the fitted model forecasts a non-finite variance")
     volatility = np.sqrt(variance)

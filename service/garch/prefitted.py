@@ -1,24 +1,26 @@
-"""The named models the service fits on arch's bundled S&P 500 data at start-up and serves forecasts from."""
+"""The named models the service serves forecasts from: fitted on arch's bundled S&P 500 data at start-up, or
+rebuilt from published artifacts (service/published_models.py)."""
 
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 
+from ..model_store.artifact import StoredArtifact
+from .catalogue import BUILTIN_MODELS, DEFAULT_MODEL, ModelName
 from .fitting import FittedModel, VolatilityForecast, fit, forecast
-from .spec import MAX_HORIZON, ModelSpec
+from .spec import MAX_HORIZON
 
-ModelName = Literal["garch_1_1", "gjr_garch_1_1_1", "egarch_1_1"]
-
-BUILTIN_MODELS: Mapping[ModelName, ModelSpec] = {
-    "garch_1_1": ModelSpec(vol="GARCH", p=1, o=0, q=1),
-    "gjr_garch_1_1_1": ModelSpec(vol="GARCH", p=1, o=1, q=1),
-    "egarch_1_1": ModelSpec(vol="EGARCH", p=1, o=0, q=1),
-}
-DEFAULT_MODEL: ModelName = "garch_1_1"
+__all__ = [
+    "BUILTIN_MODELS",
+    "DEFAULT_MODEL",
+    "ModelName",
+    "ServedModel",
+    "TrainingData",
+    "fit_builtin_models",
+    "load_sp500_returns",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +52,25 @@ def load_sp500_returns() -> TrainingData:
 
 
 class ServedModel:
-    """A pre-fitted model and its forecasts: analytic ones computed once, simulated ones once per horizon."""
+    """A pre-fitted model and its forecasts: analytic ones computed once, simulated ones once per horizon.
 
-    def __init__(self, name: str, model: FittedModel, data: TrainingData, *, seed: int, simulations: int):
+    `published` is the artifact the model was rebuilt from; None for a model fitted at start-up.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        model: FittedModel,
+        data: TrainingData,
+        *,
+        seed: int,
+        simulations: int,
+        published: StoredArtifact | None = None,
+    ):
         self.name = name
         self.model = model
         self.data = data
+        self.published = published
         self._seed = seed
         self._simulations = simulations
         analytic_horizon = MAX_HORIZON if model.spec.forecast_method(MAX_HORIZON) == "analytic" else 1

@@ -1,6 +1,7 @@
 """`mlops-deploy` stands a deployment up, reports it, tears it down, and fails in one line."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -59,3 +60,32 @@ def test_failures_are_one_line_and_non_zero(tmp_path: Path) -> None:
     assert result.stderr.strip().count("\n") == 0 and "deployment.cpu" in result.stderr
     prod = cli("--action", "deploy", "--env", "prod", cwd=tmp_path)
     assert prod.returncode == 1 and "prod" in prod.stderr and prod.stderr.strip().count("\n") == 0
+
+
+@pytest.mark.deploy
+def test_monitor_reports_each_check_and_fails_after_consecutive_failures(tmp_path: Path) -> None:
+    env = {**os.environ, "GARCH_MONITORING__HEALTH_CHECK_INTERVAL_S": "0.2"}
+
+    def monitor(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, str(ROOT / "mlops_deploy.py"), "--action", "monitor", "--config", CONFIG, *extra],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    assert cli("--action", "deploy", "--env", "process", cwd=tmp_path).returncode == 0
+    try:
+        healthy = monitor("--duration", "2")
+    finally:
+        cli("--action", "teardown", cwd=tmp_path)
+    assert healthy.returncode == 0, healthy.stderr
+    checks = [json.loads(line) for line in (tmp_path / "reports" / "monitor.jsonl").read_text().splitlines()]
+    assert len(checks) >= 3 and all(check["status"] == 200 for check in checks)
+    down = monitor("--url", "http://127.0.0.1:9", "--monitor-log", "down.jsonl")
+    assert down.returncode == 1
+    failures = [json.loads(line) for line in (tmp_path / "down.jsonl").read_text().splitlines()]
+    assert len(failures) == 3  # failed_health_checks_before_alert

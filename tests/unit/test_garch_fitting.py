@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from arch import arch_model
-from arch.univariate import GARCH, ConstantMean, Normal
+from arch.univariate import EGARCH, GARCH, ConstantMean, Normal
 
 from service.garch.errors import UnprocessableSeriesError
 from service.garch.fitting import build_model, fit, forecast
@@ -133,5 +133,5 @@ def test_labels_follow_the_literature(spec: ModelSpec, label: str) -> None:
 def test_build_model_maps_names_onto_arch(rng: np.random.Generator) -> None:
     model = build_model(rng.standard_normal(200), ModelSpec(vol="EGARCH", dist="skewt", mean="zero", o=1))
     assert type(model).__name__ == "ZeroMean"
-    assert type(model.volatility).__name__ == "EGARCH" and model.volatility.o == 1
+    assert isinstance(model.volatility, EGARCH) and model.volatility.name == "EGARCH" and model.volatility.o == 1
     assert type(model.distribution).__name__ == "SkewStudent"

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import anyio
 import numpy as np
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from ... import metrics
 from ...garch.fitting import FittedModel, VolatilityForecast, fit, forecast
@@ -20,6 +20,7 @@ from ...schemas import (
     PredictResponse,
 )
 from ..deps import ReadyRegistryDep, SettingsDep
+from ..response_cache import ResponseCache
 
 router = APIRouter(tags=["predictions"])
 
@@ -46,23 +47,27 @@ def forecast_out(result: VolatilityForecast) -> ForecastOut:
 
 
 @router.get("/predict", response_model=PredictResponse)
-async def predict(
-    request: Request, query: Annotated[PredictQuery, Query()], registry: ReadyRegistryDep
-) -> PredictResponse:
+async def predict(request: Request, query: Annotated[PredictQuery, Query()], registry: ReadyRegistryDep) -> Response:
+    cache: ResponseCache = request.app.state.response_cache  # an attribute read, cheaper than a dependency
     served = registry.models[query.model]
     request_state(request.scope)["log_fields"] = {"model": query.model, "horizon": query.horizon}
     started = time.perf_counter()
-    result = served.cached_forecast(query.horizon)
-    if result is None:  # a simulated horizon not asked for before: compute it off the event loop, once
-        result = await anyio.to_thread.run_sync(served.forecast, query.horizon)
+    key = (served, query.horizon)  # the served object itself: a model loaded anew would get new bodies
+    body = cache.get(key)
+    if body is None:
+        result = served.cached_forecast(query.horizon)
+        if result is None:  # a simulated horizon not asked for before: compute it off the event loop, once
+            result = await anyio.to_thread.run_sync(served.forecast, query.horizon)
+        response = PredictResponse(
+            model=query.model,
+            spec=ModelSpecOut.of(served.model.spec),
+            origin=served.data.last_date,
+            **forecast_out(result).model_dump(),
+        )
+        body = cache.put(key, response)
     metrics.MODEL_COMPUTE.labels(operation="forecast").observe(time.perf_counter() - started)
     metrics.PREDICTIONS.labels(model=query.model).inc()
-    return PredictResponse(
-        model=query.model,
-        spec=ModelSpecOut.of(served.model.spec),
-        origin=served.data.last_date,
-        **forecast_out(result).model_dump(),
-    )
+    return Response(content=body, media_type="application/json")
 
 
 @router.post(

@@ -1,0 +1,104 @@
+"""The monitor action: a line and a JSON record per check, and an exit code that is the verdict."""
+
+import io
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from provisioning.deployment import Deployment
+from provisioning.monitor import EXIT_HEALTHY, EXIT_UNHEALTHY, monitor
+
+
+def scripted(answers: list[int | type[httpx.TransportError]]) -> tuple[httpx.Client, list[httpx.Request]]:
+    """A client whose /health answers come from `answers` in order (a status, or a transport error to raise)."""
+    seen: list[httpx.Request] = []
+    remaining: Iterator[int | type[httpx.TransportError]] = iter(answers)
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        assert (request.method, request.url.path) == ("GET", "/health")
+        seen.append(request)
+        answer = next(remaining)
+        if isinstance(answer, int):
+            return httpx.Response(answer, json={"status": "healthy" if answer == 200 else "unhealthy"})
+        raise answer("connection refused", request=request)
+
+    return httpx.Client(transport=httpx.MockTransport(handle)), seen
+
+
+@pytest.mark.unit
+def test_exits_unhealthy_on_the_nth_failure_in_a_row_and_not_before(tmp_path: Path) -> None:
+    client, seen = scripted([200, 503, 200, 503, httpx.ConnectError, 503, 200])
+    out, log = io.StringIO(), tmp_path / "monitor.jsonl"
+    result = monitor("http://api.test", interval_s=0.001, failures_to_fail=3, log_path=log, out=out, client=client)
+    assert result.exit_code == EXIT_UNHEALTHY and len(seen) == 6
+    assert [c.consecutive_failures for c in result.checks] == [0, 1, 0, 1, 2, 3]
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 6 and "OK" in lines[0] and "FAIL" in lines[-1] and "(3 in a row)" in lines[-1]
+    assert "ConnectError" in lines[4]
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["status"] for r in records] == [200, 503, 200, 503, None, 503]
+    assert records[4]["error"].startswith("ConnectError") and all(r["response_ms"] >= 0 for r in records)
+    assert all(r["url"] == "http://api.test/health" for r in records)
+
+
+@pytest.mark.unit
+def test_a_healthy_run_ends_at_its_duration_on_schedule(tmp_path: Path) -> None:
+    client, seen = scripted([200] * 100)
+    started = time.monotonic()
+    result = monitor(
+        "http://api.test/", interval_s=0.125, failures_to_fail=3, duration_s=0.5, out=io.StringIO(), client=client
+    )
+    elapsed = time.monotonic() - started
+    assert result.exit_code == EXIT_HEALTHY and result.reason == "healthy enough for 0.5s"
+    assert len(seen) == len(result.checks) == 5  # at 0, 0.125, 0.25, 0.375 and 0.5 s
+    assert 0.45 <= elapsed < 1.5
+
+
+@pytest.mark.unit
+def test_the_log_is_appended_to_not_replaced(tmp_path: Path) -> None:
+    log = tmp_path / "monitor.jsonl"
+    for _ in range(2):
+        client, _ = scripted([200, 200])
+        monitor(
+            "http://api.test",
+            interval_s=0.001,
+            failures_to_fail=1,
+            duration_s=0.001,
+            log_path=log,
+            client=client,
+            out=io.StringIO(),
+        )
+    assert len(log.read_text().splitlines()) == 4
+
+
+def test_a_stopped_deployment_fails_the_monitor_after_n_checks(deployment_control: Deployment, tmp_path: Path) -> None:
+    """Against the real service: healthy checks while it runs, exit 1 after 3 failures once it is stopped."""
+    log, out = tmp_path / "monitor.jsonl", io.StringIO()
+    outcome: dict[str, object] = {}
+    runner = threading.Thread(
+        target=lambda: outcome.update(
+            result=monitor(
+                deployment_control.url, interval_s=0.2, failures_to_fail=3, duration_s=60, log_path=log, out=out
+            )
+        ),
+        daemon=True,
+    )
+    runner.start()
+    deadline = time.monotonic() + 10
+    while len(log.read_text().splitlines() if log.exists() else []) < 3:
+        assert time.monotonic() < deadline, "the monitor wrote no 3 checks within 10 s"
+        time.sleep(0.05)
+    deployment_control.stop()
+    stopped_at = time.monotonic()
+    runner.join(timeout=30)
+    result = outcome["result"]
+    assert result.exit_code == EXIT_UNHEALTHY, out.getvalue()  # type: ignore[attr-defined]
+    assert time.monotonic() - stopped_at < 3 * 0.2 + 5
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert records[0]["ok"] and records[0]["status"] == 200
+    assert [r["ok"] for r in records[-3:]] == [False, False, False]
