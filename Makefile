@@ -75,8 +75,9 @@ test-local: install
 # image from a local registry; the emulator's own tests share the session (one registry, one push).
 test-prod-emulator: install
 	bash scripts/ensure_docker_engine.sh
-	$(PYTEST) -m "deploy and not benchmark" --env prod --azure-emulator --ignore=tests/deploy/test_image.py $(LIVE_ARGS) $(COV_ARGS) \
-		--junitxml=$(REPORTS)/junit-prod-emulator.xml
+	$(PYTEST) -m "deploy and not benchmark and not emulator" --env prod --azure-emulator \
+		--ignore=tests/deploy/test_image.py $(LIVE_ARGS) $(COV_ARGS) --junitxml=$(REPORTS)/junit-prod-emulator.xml
+	$(PYTEST) tests/emulator -m emulator $(COV_ARGS) --junitxml=$(REPORTS)/junit-emulator.xml
 
 test-prod: install
 	$(PYTEST) -m deploy --env prod $(LIVE_ARGS) --junitxml=$(REPORTS)/junit-prod.xml

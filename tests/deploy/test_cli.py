@@ -58,8 +58,18 @@ def test_failures_are_one_line_and_non_zero(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "deployment.cpu" in result.stderr
-    prod = cli("--action", "deploy", "--env", "prod", cwd=tmp_path)
-    assert prod.returncode == 1 and "prod" in prod.stderr and prod.stderr.strip().count("\n") == 0
+    without_azure = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_")}
+    prod = subprocess.run(
+        [sys.executable, str(ROOT / "mlops_deploy.py"), "--action", "deploy", "--env", "prod", "--config", CONFIG],
+        cwd=tmp_path,
+        env=without_azure,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert prod.returncode == 1 and prod.stderr.strip().count("\n") == 0
+    assert "AZURE_SUBSCRIPTION_ID is not set" in prod.stderr
 
 
 @pytest.mark.deploy
