@@ -57,26 +57,26 @@ test: install
 	$(MAKE) test-prod-emulator
 	$(MAKE) coverage-report
 
+# With no network but loopback and no Docker engine in reach (as root; scripts/isolated.sh): what `unit` promises.
 test-unit: install
-	$(PYTEST) -m unit $(COV_ARGS) --junitxml=$(REPORTS)/junit-unit.xml
+	bash scripts/isolated.sh $(PYTEST) -m unit $(COV_ARGS) --junitxml=$(REPORTS)/junit-unit.xml
 
 test-process: install
-	$(PYTEST) -m "deploy and not emulator and not benchmark" --env process --ignore=tests/deploy/test_image.py --deploy-api-key "ci-$$$$-key" $(LIVE_ARGS) $(COV_ARGS) \
+	$(PYTEST) -m deploy --env process --deploy-api-key "ci-$$$$-key" $(LIVE_ARGS) $(COV_ARGS) \
 		--junitxml=$(REPORTS)/junit-process.xml
 
 # The image's own checks (build, 5 s to healthy, non-root) run first, alone, so other suites do not skew timings.
 test-local: install
 	bash scripts/ensure_docker_engine.sh
-	$(PYTEST) tests/deploy/test_image.py --env local $(COV_ARGS) --junitxml=$(REPORTS)/junit-image.xml
-	$(PYTEST) -m "deploy and not emulator and not benchmark" --env local -n 2 --ignore=tests/deploy/test_image.py $(LIVE_ARGS) $(COV_ARGS) \
+	$(PYTEST) -m image --env local $(COV_ARGS) --junitxml=$(REPORTS)/junit-image.xml
+	$(PYTEST) -m deploy --env local -n 2 $(LIVE_ARGS) $(COV_ARGS) \
 		--junitxml=$(REPORTS)/junit-local.xml
 
 # The Azure path rehearsed end to end: the real SDK clients against the local ARM emulator, which runs the pushed
 # image from a local registry; the emulator's own tests share the session (one registry, one push).
 test-prod-emulator: install
 	bash scripts/ensure_docker_engine.sh
-	$(PYTEST) -m "deploy and not benchmark and not emulator" --env prod --azure-emulator \
-		--ignore=tests/deploy/test_image.py $(LIVE_ARGS) $(COV_ARGS) --junitxml=$(REPORTS)/junit-prod-emulator.xml
+	$(PYTEST) -m deploy --env prod --azure-emulator $(LIVE_ARGS) $(COV_ARGS) --junitxml=$(REPORTS)/junit-prod-emulator.xml
 	$(PYTEST) tests/emulator -m emulator $(COV_ARGS) --junitxml=$(REPORTS)/junit-emulator.xml
 
 test-prod: install

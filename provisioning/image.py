@@ -30,7 +30,8 @@ def docker_client() -> "DockerClient":
     return client
 
 
-def _run_script(name: str, root: Path, env: dict[str, str] | None = None) -> None:
+def _run_script(name: str, root: Path, env: dict[str, str] | None = None) -> str:
+    """Run scripts/NAME; its stdout, or a DeploymentError with the last line it printed on stderr."""
     result = subprocess.run(
         ["bash", str(root / "scripts" / name)],
         cwd=root,
@@ -43,6 +44,7 @@ def _run_script(name: str, root: Path, env: dict[str, str] | None = None) -> Non
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise DeploymentError(f"scripts/{name} failed (exit {result.returncode}): {last}")
+    return result.stdout
 
 
 def build_service_image(root: Path = PROJECT_ROOT) -> str:
@@ -52,15 +54,4 @@ def build_service_image(root: Path = PROJECT_ROOT) -> str:
     wheelhouse first; it prints the image reference last on stdout.
     """
     docker_client()
-    result = subprocess.run(
-        ["bash", str(root / "scripts" / "build_image.sh")],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=PREPARE_TIMEOUT_S,
-        check=False,
-    )
-    if result.returncode != 0:
-        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        raise DeploymentError(f"scripts/build_image.sh failed (exit {result.returncode}): {last}")
-    return result.stdout.strip().splitlines()[-1]
+    return _run_script("build_image.sh", root).strip().splitlines()[-1]

@@ -28,7 +28,8 @@ from testcontainers.core.wait_strategies import HttpWaitStrategy
 
 from tests.fixtures.deployment import HarnessOptions
 
-pytestmark = pytest.mark.deploy
+# Not `deploy`: these start containers of their own, and a `-m deploy` run provisions exactly one.
+pytestmark = pytest.mark.image
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = ROOT / "scripts" / "build_image.sh"

@@ -30,9 +30,11 @@ def leftovers(state: dict[str, Any]) -> list[str]:
     return [f"container {c.short_id} ({c.status})" for c in {*found, *labelled}]
 
 
-def probe_run(environment: str, tmp_path: Path, *, block: bool) -> tuple[subprocess.Popen[str], Path]:
+def probe_run(
+    environment: str, tmp_path: Path, *, block: bool, extra: tuple[str, ...] = (), **probe_env: str
+) -> tuple[subprocess.Popen[str], Path]:
     state_file = tmp_path / "state.json"
-    env = {**os.environ, "PROBE_STATE_FILE": str(state_file), "PROBE_BLOCK": "1" if block else ""}
+    env = {**os.environ, "PROBE_STATE_FILE": str(state_file), "PROBE_BLOCK": "1" if block else "", **probe_env}
     command = [
         sys.executable,
         "-m",
@@ -47,6 +49,7 @@ def probe_run(environment: str, tmp_path: Path, *, block: bool) -> tuple[subproc
         str(tmp_path / "inner"),
         "-o",
         "addopts=-p no:locust --import-mode=importlib",
+        *extra,
     ]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     return process, state_file
@@ -93,3 +96,22 @@ def test_an_interrupted_run_leaves_nothing(environment: str, tmp_path: Path) -> 
     assert process.returncode == 2, output  # pytest's exit code for an interrupted run
     assert "tore down" in output
     assert leftovers(state) == [], output
+
+
+@pytest.mark.deploy
+def test_xdist_workers_share_one_deployment_and_leave_nothing(environment: str, tmp_path: Path) -> None:
+    """Two workers, one deployment: every worker is handed the same one, and (in a container) Docker sees exactly one
+    container for the session while it runs and none after."""
+    records = tmp_path / "records"
+    records.mkdir()
+    process, _ = probe_run(environment, tmp_path, block=False, extra=("-n", "2"), PROBE_RECORD_DIR=str(records))
+    output, _ = process.communicate(timeout=RUN_TIMEOUT_S)
+    assert process.returncode == 0, output
+    seen = [json.loads(path.read_text()) for path in sorted(records.glob("*.json"))]
+    assert {record["worker"] for record in seen} == {"gw0", "gw1"}, output
+    states = [record["state"] for record in seen]
+    assert all(state == states[0] for state in states), f"the workers were handed different deployments: {states}"
+    if environment == "local":
+        containers = {tuple(record["session_containers"]) for record in seen}
+        assert containers == {(states[0]["container_id"],)}, f"containers of the session while it ran: {containers}"
+    assert leftovers(states[0]) == [], output

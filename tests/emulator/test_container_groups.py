@@ -22,7 +22,7 @@ from tests.arm_emulator.registry import LocalRegistry
 
 from .conftest import LOCATION, ArmClients
 
-pytestmark = [pytest.mark.deploy, pytest.mark.emulator]
+pytestmark = pytest.mark.emulator
 
 SERVICE_IMAGE = f"garch-mlops:{__version__}"
 PORT = 8001

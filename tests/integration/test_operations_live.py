@@ -9,21 +9,9 @@ import pytest
 
 from provisioning.deployment import Deployment
 from tests.fixtures.deployment import HarnessOptions
+from tests.prometheus_text import sample
 
 pytestmark = pytest.mark.integration
-
-
-def sample(text: str, name: str, **labels: str) -> float:
-    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-    for line in text.splitlines():
-        if line.startswith("#"):
-            continue
-        metric, _, value = line.rpartition(" ")
-        metric_name, _, label_text = metric.partition("{")
-        present = ",".join(sorted(label_text.rstrip("}").split(","))) if label_text else ""
-        if metric_name == name and present == wanted:
-            return float(value)
-    return 0.0
 
 
 def test_api_key_is_enforced_when_the_deployment_has_one(live_url: str, harness_options: HarnessOptions) -> None:

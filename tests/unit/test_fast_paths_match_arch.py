@@ -6,13 +6,13 @@ without pandas. Bit-for-bit equality is what makes them safe to take; a change i
 
 import numpy as np
 import pytest
-from arch import arch_model
 from arch.univariate import EGARCH, GARCH
 
 from service.garch.fitting import fit, forecast, seeded_shocks
 from service.garch.grid_search import volatility_process
 from service.garch.prefitted import TrainingData
 from service.garch.spec import ModelSpec
+from tests.arch_reference import arch_fit
 
 SPECS = [
     ModelSpec(),
@@ -44,16 +44,7 @@ def test_grid_cached_starting_values_are_arch_s(sp500: TrainingData, spec: Model
 def test_fit_and_forecasts_are_arch_s_to_the_bit(sp500: TrainingData, spec: ModelSpec, n_obs: int) -> None:
     returns = sp500.returns[-n_obs:]
     ours = fit(returns, spec)
-    direct = arch_model(
-        returns,
-        mean={"constant": "Constant", "zero": "Zero"}[spec.mean],
-        vol=spec.vol,
-        p=spec.p,
-        o=spec.o,
-        q=spec.q,
-        dist=spec.dist,
-        rescale=False,
-    ).fit(disp="off")
+    direct = arch_fit(returns, spec)
     assert np.array_equal(list(ours.params.values()), direct.params.to_numpy())
     standard_errors = np.array([np.nan if v is None else v for v in ours.std_errors.values()])
     assert np.array_equal(standard_errors, direct.std_err.to_numpy(), equal_nan=True)

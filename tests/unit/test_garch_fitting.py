@@ -2,13 +2,13 @@
 
 import numpy as np
 import pytest
-from arch import arch_model
 from arch.univariate import EGARCH, GARCH, ConstantMean, Normal
 
 from service.garch.errors import UnprocessableSeriesError
 from service.garch.fitting import build_model, fit, forecast
 from service.garch.prefitted import TrainingData
 from service.garch.spec import MAX_LAG, TRADING_DAYS_PER_YEAR, ModelSpec
+from tests.arch_reference import arch_fit
 
 RTOL = 1e-6
 SEED, SIMULATIONS = 7, 500
@@ -45,16 +45,7 @@ def test_sp500_garch_11_matches_arch_documentation(sp500: TrainingData) -> None:
 def test_fit_and_forecast_equal_arch_called_directly(sp500: TrainingData, spec: ModelSpec) -> None:
     returns = sp500.returns[-1500:]
     ours = fit(returns, spec)
-    direct = arch_model(
-        returns,
-        mean={"constant": "Constant", "zero": "Zero"}[spec.mean],
-        vol=spec.vol,
-        p=spec.p,
-        o=spec.o,
-        q=spec.q,
-        dist=spec.dist,
-        rescale=False,
-    ).fit(disp="off")
+    direct = arch_fit(returns, spec)
     np.testing.assert_allclose(list(ours.params.values()), direct.params.to_numpy(), rtol=RTOL)
     assert list(ours.params) == list(direct.params.index)
     np.testing.assert_allclose(ours.loglikelihood, direct.loglikelihood, rtol=RTOL)

@@ -7,22 +7,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.prometheus_text import sample
+
 KEY = "s3cret-key-value"
 PROTECTED = [("GET", "/predict"), ("GET", "/models/list"), ("POST", "/predict/custom")]
-
-
-def sample(text: str, name: str, **labels: str) -> float:
-    """The value of one sample in Prometheus text, 0 if absent."""
-    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-    for line in text.splitlines():
-        if line.startswith("#"):
-            continue
-        metric, _, value = line.rpartition(" ")
-        metric_name, _, label_text = metric.partition("{")
-        present = ",".join(sorted(label_text.rstrip("}").split(","))) if label_text else ""
-        if metric_name == name and present == wanted:
-            return float(value)
-    return 0.0
 
 
 @pytest.mark.parametrize(("method", "path"), PROTECTED)

@@ -1,21 +1,51 @@
 """Run by tests/deploy/test_no_leftovers.py in a pytest of its own (the outer run never collects this file).
 
 It records the deployment's state where the outer test can read it and, when asked, blocks until it is interrupted.
+Under xdist every worker records what it was handed (and, for a container, every container its session labelled),
+so the outer test can prove the workers shared one deployment.
 """
 
 import json
 import os
 import time
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from provisioning.deployment import Deployment
+from provisioning.local_container import SESSION_LABEL
 
 BLOCK_DEADLINE_S = 300
+WORKER_PROBES = 4
 
 
+def session_containers(state: dict[str, Any]) -> list[str]:
+    """Ids of every container, running or not, that carries this deployment's session label."""
+    import docker
+
+    client = docker.from_env()
+    try:
+        labelled = client.containers.list(all=True, filters={"label": f"{SESSION_LABEL}={state['session']}"})
+        return sorted(container.id for container in labelled)
+    finally:
+        client.close()
+
+
+@pytest.mark.skipif(bool(os.environ.get("PROBE_RECORD_DIR")), reason="the xdist probe records per worker")
 def test_probe(deployment: Deployment) -> None:
     Path(os.environ["PROBE_STATE_FILE"]).write_text(json.dumps(deployment.state()))
     if os.environ.get("PROBE_BLOCK"):
         deadline = time.monotonic() + BLOCK_DEADLINE_S
         while time.monotonic() < deadline:  # waits for the outer test's SIGINT
             time.sleep(0.05)
+
+
+@pytest.mark.skipif(not os.environ.get("PROBE_RECORD_DIR"), reason="only in the xdist probe")
+@pytest.mark.parametrize("probe", range(WORKER_PROBES))
+def test_worker_probe(probe: int, deployment: Deployment, worker_id: str) -> None:
+    state = deployment.state()
+    record = {"worker": worker_id, "state": state}
+    if state["environment"] == "local":
+        record["session_containers"] = session_containers(state)
+    Path(os.environ["PROBE_RECORD_DIR"], f"{worker_id}-{probe}.json").write_text(json.dumps(record))
