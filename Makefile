@@ -47,15 +47,20 @@ LIVE_ARGS ?= --contract-examples 50 --load-duration 15
 RUN_ARGS ?= -n 2
 COV_ARGS = --cov --cov-append --cov-report=
 
-test: install
+# Each stage's wall time goes to reports/stage_times.tsv and is printed at the end.
+STAGE = bash scripts/timed.sh
+
+test:
 	rm -rf $(REPORTS) .coverage .coverage.*
 	mkdir -p $(REPORTS)
-	$(MAKE) lint
-	$(MAKE) test-unit
-	$(MAKE) test-process
-	$(MAKE) test-local
-	$(MAKE) test-prod-emulator
-	$(MAKE) coverage-report
+	$(STAGE) install $(MAKE) install
+	$(STAGE) lint $(MAKE) lint
+	$(STAGE) test-unit $(MAKE) test-unit
+	$(STAGE) test-process $(MAKE) test-process
+	$(STAGE) test-local $(MAKE) test-local
+	$(STAGE) test-prod-emulator $(MAKE) test-prod-emulator
+	$(STAGE) coverage-report $(MAKE) coverage-report
+	@$(STAGE) --report
 
 # With no network but loopback and no Docker engine in reach (as root; scripts/isolated.sh): what `unit` promises.
 test-unit: install
