@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 REPORTS := reports
 PYTEST := $(PY) -m pytest
 
-.PHONY: help install run test test-unit test-process test-local test-prod-emulator test-prod coverage-report image push-image lint clean
+.PHONY: help install run test test-unit test-process test-benchmark test-local test-prod-emulator test-prod coverage-report image push-image lint clean
 
 help:
 	@echo "make run    deploy (image in a container, or a process), run every live suite, report, tear down"
@@ -57,6 +57,7 @@ test:
 	$(STAGE) lint $(MAKE) lint
 	$(STAGE) test-unit $(MAKE) test-unit
 	$(STAGE) test-process $(MAKE) test-process
+	$(STAGE) test-benchmark $(MAKE) test-benchmark
 	$(STAGE) test-local $(MAKE) test-local
 	$(STAGE) test-prod-emulator $(MAKE) test-prod-emulator
 	$(STAGE) coverage-report $(MAKE) coverage-report
@@ -69,6 +70,22 @@ test-unit: install
 test-process: install
 	$(PYTEST) -m deploy --env process --deploy-api-key "ci-$$$$-key" $(LIVE_ARGS) $(COV_ARGS) \
 		--junitxml=$(REPORTS)/junit-process.xml
+
+# B1-B5 on the short budget (GARCH_BENCHMARK_MODE=short): side-by-side ratios, asserted where they hold on a shared
+# machine and reported otherwise, in reports/benchmarks.md and .png; pytest-benchmark's timings in benchmarks.json.
+# Each run is saved under $(BENCHMARK_STORAGE) (git-ignored, per machine: absolute times compare only on the same
+# machine, so CI caches it rather than commits it) and compared with the previous one; a first run has no baseline.
+BENCHMARK_STORAGE ?= .benchmarks
+BENCHMARK_RUNS_KEPT ?= 10
+
+test-benchmark: install
+	mkdir -p $(REPORTS)
+	GARCH_BENCHMARK_MODE=short $(PYTEST) -m benchmark tests/benchmark --benchmark-storage=file://$(BENCHMARK_STORAGE) \
+		--benchmark-autosave --benchmark-compare --benchmark-json=$(REPORTS)/benchmarks.json \
+		--junitxml=$(REPORTS)/junit-benchmark.xml
+	for runs in $(wildcard $(BENCHMARK_STORAGE)/*/); do \
+		ls -1 "$$runs" | grep -E '^[0-9]{4}_.*\.json$$' | sort | head -n -$(BENCHMARK_RUNS_KEPT) | sed "s|^|$$runs|" | xargs -r rm -f; \
+	done
 
 # The image's own checks (build, 5 s to healthy, non-root) run first, alone, so other suites do not skew timings.
 test-local: install

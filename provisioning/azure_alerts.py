@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .alert_catalogue import AlertRule, Channel, ServiceLimits
-from .config import ConfigError, MonitoringSection, NotificationsSection
+from .config import MonitoringSection, NotificationsSection
 
 METRIC_ALERTS_API = "2018-03-01"
 ACTION_GROUPS_API = "2023-01-01"
@@ -69,6 +69,39 @@ class AzureResource:
         return self.id.split("/providers/", 1)[1].rsplit("/", 1)[0]
 
 
+def configured_channels(notifications: NotificationsSection) -> frozenset[Channel]:
+    """The channels that have receivers: email addresses, a webhook URL."""
+    channels: set[Channel] = set()
+    if notifications.email:
+        channels.add("email")
+    if notifications.webhook_url:
+        channels.add("webhook")
+    return frozenset(channels)
+
+
+def notified_channels(rule: AlertRule, notifications: NotificationsSection) -> tuple[Channel, ...]:
+    """The rule's channels that can reach someone; a channel without receivers is left out, not refused."""
+    configured = configured_channels(notifications)
+    return tuple(channel for channel in rule.channels if channel in configured)
+
+
+def notification_notes(monitoring: MonitoringSection) -> list[str]:
+    """What the deployed rules will not notify, for whoever deploys them: one line per missing channel."""
+    notes = []
+    keys = {
+        "email": "monitoring.notifications.email is empty",
+        "webhook": "monitoring.notifications.webhook_url is unset",
+    }
+    for channel in sorted({channel for rule in monitoring.alerts for channel in rule.channels}):
+        if channel not in configured_channels(monitoring.notifications):
+            rules = [rule.name for rule in monitoring.alerts if channel in rule.channels]
+            notes.append(f"{keys[channel]}: {', '.join(rules)} will not notify by {channel}")
+    silent = [rule.name for rule in monitoring.alerts if not notified_channels(rule, monitoring.notifications)]
+    if silent:
+        notes.append(f"{', '.join(silent)} notify no one: they fire in Azure Monitor's alert list only")
+    return notes
+
+
 def action_group_name(notifications: NotificationsSection, channels: tuple[Channel, ...], all_sets: int) -> str:
     """The configured name when every rule shares one channel set (the usual case), else one group per set."""
     return notifications.action_group if all_sets == 1 else f"{notifications.action_group}-{'-'.join(channels)}"
@@ -77,7 +110,7 @@ def action_group_name(notifications: NotificationsSection, channels: tuple[Chann
 def render_action_group(
     scope: AzureScope, notifications: NotificationsSection, channels: tuple[Channel, ...], name: str
 ) -> AzureResource:
-    """Email and webhook receivers, both with the common alert schema."""
+    """The receivers of `channels` (each one configured), all with the common alert schema."""
     properties: dict[str, Any] = {
         "groupShortName": notifications.action_group_short_name,
         "enabled": True,
@@ -85,15 +118,11 @@ def render_action_group(
         "webhookReceivers": [],
     }
     if "email" in channels:
-        if not notifications.email:
-            raise ConfigError("monitoring.notifications.email: empty, but alert rules notify the email channel")
         properties["emailReceivers"] = [
             {"name": f"email-{index}", "emailAddress": address, "useCommonAlertSchema": True}
             for index, address in enumerate(notifications.email, start=1)
         ]
-    if "webhook" in channels:
-        if not notifications.webhook_url:
-            raise ConfigError("monitoring.notifications.webhook_url: unset, but alert rules notify the webhook channel")
+    if "webhook" in channels and notifications.webhook_url:
         properties["webhookReceivers"] = [
             {"name": "webhook", "serviceUri": notifications.webhook_url, "useCommonAlertSchema": True}
         ]
@@ -138,7 +167,7 @@ def render_web_test(
 
 
 def _metric_alert(
-    scope: AzureScope, rule: AlertRule, scopes: list[str], criteria: dict[str, Any], action_group_id: str
+    scope: AzureScope, rule: AlertRule, scopes: list[str], criteria: dict[str, Any], action_group_id: str | None
 ) -> AzureResource:
     return AzureResource(
         scope.insights_id("metricAlerts", rule.name),
@@ -154,7 +183,7 @@ def _metric_alert(
                 "windowSize": rule.window,
                 "criteria": criteria,
                 "autoMitigate": True,
-                "actions": [{"actionGroupId": action_group_id, "webHookProperties": {}}],
+                "actions": [{"actionGroupId": action_group_id, "webHookProperties": {}}] if action_group_id else [],
             },
         },
     )
@@ -183,7 +212,7 @@ def log_query(rule: AlertRule) -> tuple[str, str, list[dict[str, Any]]]:
     return query, "ratio_percent", []
 
 
-def render_log_alert(scope: AzureScope, rule: AlertRule, action_group_id: str) -> AzureResource:
+def render_log_alert(scope: AzureScope, rule: AlertRule, action_group_id: str | None) -> AzureResource:
     query, column, dimensions = log_query(rule)
     return AzureResource(
         scope.insights_id("scheduledQueryRules", rule.name),
@@ -213,7 +242,7 @@ def render_log_alert(scope: AzureScope, rule: AlertRule, action_group_id: str) -
                     ]
                 },
                 "autoMitigate": True,
-                "actions": {"actionGroups": [action_group_id]},
+                "actions": {"actionGroups": [action_group_id] if action_group_id else []},
             },
         },
     )
@@ -226,9 +255,10 @@ def render_rule(
     limits: ServiceLimits,
     monitoring: MonitoringSection,
     health_url: str,
-    action_group_id: str,
+    action_group_id: str | None,
 ) -> list[AzureResource]:
-    """The resources one catalogue entry needs, in creation order (a web test before its availability alert)."""
+    """The resources one catalogue entry needs, in creation order (a web test before its availability alert);
+    without an action group the rules still evaluate and fire, they notify no one."""
     if rule.signal == "health":
         web_test = render_web_test(scope, rule, monitoring, health_url)
         criteria = {
@@ -261,25 +291,28 @@ def render_rule(
 def render_azure_monitor(
     scope: AzureScope, monitoring: MonitoringSection, limits: ServiceLimits, health_url: str
 ) -> list[AzureResource]:
-    """Every resource of the catalogue on Azure, action groups first: PUT them in this order."""
-    channel_sets = sorted({rule.channels for rule in monitoring.alerts})
+    """Every resource of the catalogue on Azure, action groups first: PUT them in this order.
+
+    A rule notifies the channels of its own that have receivers (see `notification_notes` for what that leaves out);
+    one action group per distinct set of those, none when no channel is configured.
+    """
+    notifications = monitoring.notifications
+    channel_sets = sorted({notified_channels(rule, notifications) for rule in monitoring.alerts} - {()})
     groups = {
         channels: render_action_group(
-            scope,
-            monitoring.notifications,
-            channels,
-            action_group_name(monitoring.notifications, channels, len(channel_sets)),
+            scope, notifications, channels, action_group_name(notifications, channels, len(channel_sets))
         )
         for channels in channel_sets
     }
     resources = list(groups.values())
     for rule in monitoring.alerts:
+        group = groups.get(notified_channels(rule, notifications))
         resources += render_rule(
             scope,
             rule,
             limits=limits,
             monitoring=monitoring,
             health_url=health_url,
-            action_group_id=groups[rule.channels].id,
+            action_group_id=group.id if group else None,
         )
     return resources

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from service.model_store import ModelStoreError
+from service.model_store import ModelStore, ModelStoreError
 
 from .config import ConfigError, ProjectConfig, load_config
 from .deployment import Deployment
@@ -111,6 +111,20 @@ def sweep(_: argparse.Namespace, config: ProjectConfig) -> int:
     return 0
 
 
+def environment_store(args: argparse.Namespace, config: ProjectConfig, *, create: bool = False) -> ModelStore:
+    """prod: the recorded deployment's own store (its account found through ARM, reached with its key); else the
+    configured one. `deploy` again afterwards makes the deployment serve what was published."""
+    if args.env == "prod":
+        from .azure.aci_deployment import AciDeployment
+
+        deployment = recorded(config)
+        storage = deployment.model_storage() if isinstance(deployment, AciDeployment) else None
+        if storage is not None:
+            return storage.open(create=create)
+    connection_string = os.environ.get(STORE_SECRET)
+    return open_environment_store(config.models.store, args.env, connection_string=connection_string, create=create)
+
+
 def publish(args: argparse.Namespace, config: ProjectConfig) -> int:
     """Fit, evaluate and publish the configured models to the environment's store; non-zero if any is refused."""
     from .model_publishing import publish_models
@@ -118,7 +132,7 @@ def publish(args: argparse.Namespace, config: ProjectConfig) -> int:
     from .training_data import load_training_data
 
     models = config.models
-    store = open_environment_store(models.store, args.env, connection_string=os.environ.get(STORE_SECRET), create=True)
+    store = environment_store(args, config, create=True)
     outcomes = publish_models(models.publish, store, load_training_data(models.data), models.evaluation)
     rows = [
         Row(o.artifact, o.pointer.version if o.pointer else None, gate_status(o.artifact, not o.refused))
@@ -136,7 +150,7 @@ def models(args: argparse.Namespace, config: ProjectConfig) -> int:
     """The current version of each model in the environment's store, and how it scored."""
     from .model_tables import evaluation_table, store_rows
 
-    store = open_environment_store(config.models.store, args.env, connection_string=os.environ.get(STORE_SECRET))
+    store = environment_store(args, config)
     rows = store_rows(store)
     print(f"model store {store.location}\n{evaluation_table(rows) if rows else 'no models published'}")
     return 0

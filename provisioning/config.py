@@ -23,6 +23,22 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class ModelStorageSection(Section):
+    """The prod model store: a storage account per run (its container is models.store's `<prefix>-prod`)."""
+
+    account_prefix: str = Field(
+        default="garchmodels",
+        pattern=r"^[a-z0-9]{3,18}$",
+        description="The account is <prefix><run id>: lower-case letters and digits, 24 at most with the run id.",
+    )
+    sku: Literal["Standard_LRS", "Standard_ZRS", "Standard_GRS"] = "Standard_LRS"
+    auth: Literal["identity", "connection_string"] = Field(
+        default="identity",
+        description="identity: the group's managed identity with Storage Blob Data Reader on the account (no "
+        "secret in the group); connection_string: the account key as a secureValue (full access, a fallback).",
+    )
+
+
 class AzureSection(Section):
     location: str = "westeurope"
     resource_group_prefix: str = Field(default="garch-mlops", pattern=r"^[-\w._()]{1,60}$")
@@ -34,6 +50,7 @@ class AzureSection(Section):
     log_retention_days: int = Field(default=30, ge=30, le=730)
     operation_timeout_s: float = Field(default=900, gt=0, le=7200)
     rollback_on_failed_verification: bool = True
+    model_storage: ModelStorageSection = ModelStorageSection()
 
 
 class DeploymentSection(Section):

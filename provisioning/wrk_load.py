@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-INSTALL_HINT = "install it with `apt-get install -y wrk` (scripts/ensure_wrk.sh does it on Debian)"
+INSTALL_HINT = "install it with `apt-get install -y wrk` (`make install` does it on Debian)"
 
 SCRIPT = """
 wrk.method = {method}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Debian packages the live suites use: Prometheus and Alertmanager (alert rules fire for real), and the image
-# registry that stands in for Azure Container Registry in the ARM rehearsal. Installs only what is missing;
+# Debian packages the suites use: Prometheus and Alertmanager (alert rules fire for real), the image registry that
+# stands in for Azure Container Registry in the ARM rehearsal, wrk (the benchmarks' load generator) and iproute2
+# (scripts/isolated.sh brings up loopback in an empty network namespace). Installs only what is missing;
 # needs root on Debian (elsewhere it names what to install and fails).
 set -euo pipefail
 
@@ -10,6 +11,8 @@ declare -A PACKAGE_OF=(
     [promtool]=prometheus
     [amtool]=prometheus-alertmanager
     [docker-registry]=docker-registry
+    [wrk]=wrk
+    [ip]=iproute2
 )
 missing=()
 for command in "${!PACKAGE_OF[@]}"; do

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
         description="For a Blob MODEL_STORE: the storage account's connection string. Unset: a SAS in the URL, "
         "or the managed identity (DefaultAzureCredential).",
     )
+    applicationinsights_connection_string: SecretStr | None = Field(
+        default=None,
+        description="Send request, dependency and exception telemetry to this Application Insights resource. "
+        "Unset: no telemetry.",
+    )
     supervisor_pid: int | None = Field(
         default=None,
         description="Set by `python -m service`: CPU and memory metrics cover this process tree.",
@@ -50,7 +55,13 @@ class Settings(BaseSettings):
     def _lower_case_level(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
 
-    @field_validator("api_key", "model_store", "model_store_connection_string", mode="before")
+    @field_validator(
+        "api_key",
+        "model_store",
+        "model_store_connection_string",
+        "applicationinsights_connection_string",
+        mode="before",
+    )
     @classmethod
     def _empty_means_none(cls, value: object) -> object:
         return None if value == "" else value

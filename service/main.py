@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 
-from . import __version__
+from . import __version__, telemetry
 from .api.deps import require_api_key
 from .api.response_cache import ResponseCache
 from .api.routes import health, metrics, models, predict
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # that fails leaves the worker up, answering 503 with the reason.
         await asyncio.to_thread(registry.load)
         yield
+        await asyncio.to_thread(telemetry.flush)
 
     app = FastAPI(
         title="GARCH volatility API",
@@ -62,4 +63,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(JsonBodyGuardMiddleware, paths=JSON_BODY_PATHS, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
+    telemetry.instrument(app, settings.applicationinsights_connection_string)
     return app

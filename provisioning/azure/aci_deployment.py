@@ -16,6 +16,7 @@ from ..deployment import Deployment
 from ..errors import DeploymentError, DeploymentTimeout
 from ..image import build_service_image
 from ..waiting import wait_for_http_ok
+from .alert_rules import ensure_alert_rules
 from .arm_errors import arm_operation, get_or_none
 from .clients import AzureClients
 from .container_group_spec import (
@@ -28,6 +29,7 @@ from .container_group_spec import (
     WorkspaceLogin,
     container_group,
 )
+from .model_storage import ModelStorage, container_name, serving_env
 from .names import AciNames
 from .progress import Progress
 from .registry_push import push_image
@@ -176,8 +178,10 @@ class AciDeployment(Deployment):
         image = push_image(self._local_image or build_service_image(), registry, self._project.deployment.image_name)
         workspace = self._ensure_workspace(location)
         connection_string = self._ensure_app_insights(location, workspace)
+        self._ensure_model_storage(location)
         secure_env = {**self._secure_env, "APPLICATIONINSIGHTS_CONNECTION_STRING": connection_string}
         self.deploy_image(image, registry=registry, workspace=workspace, secure_env=secure_env)
+        ensure_alert_rules(self.clients, self._project, self.names, self._progress)
 
     def deploy_image(
         self,
@@ -189,21 +193,25 @@ class AciDeployment(Deployment):
     ) -> None:
         """PUT the container group with `image` (unless it already runs exactly this), then verify it.
 
-        A failed verification rolls back to the image that ran before, when the configuration says so.
+        Registry, workspace and secrets default to the run's own, so a redeploy changes the image and nothing else.
+        A failed deployment or verification rolls back to the image that ran before, when the configuration says so.
         """
+        registry = registry or self._registry_login()
+        workspace = workspace or self._workspace_login()
+        secure_env = dict(secure_env) if secure_env is not None else self._run_secure_env()
         existing = self._get_group()
         previous = (existing.tags or {}).get(IMAGE_TAG) if existing else None
-        request = self._group_request(image, registry, workspace, secure_env or self._secure_env)
-        if existing is not None and (existing.tags or {}).get(SPEC_HASH_TAG) == request.spec_hash():
-            self._progress.say(f"[container group] {self.names.container_group} already runs this spec; unchanged")
-        else:
-            self._put_group(request, previous)
+        request = self._group_request(image, registry, workspace, secure_env)
         try:
+            if existing is not None and (existing.tags or {}).get(SPEC_HASH_TAG) == request.spec_hash():
+                self._progress.say(f"[container group] {self.names.container_group} already runs this spec; unchanged")
+            else:
+                self._put_group(request, previous)
             self._verify(image)
         except DeploymentError as failure:
             if previous and previous != image and self._project.azure.rollback_on_failed_verification:
                 self._progress.say(f"[rollback] {image} failed verification; redeploying {previous}")
-                self._put_group(self._group_request(previous, registry, workspace, secure_env or {}), None)
+                self._put_group(self._group_request(previous, registry, workspace, secure_env), None)
                 self._verify(previous)
                 raise DeploymentError(
                     f"{image} failed verification ({failure}); rolled back to {previous}"
@@ -216,14 +224,12 @@ class AciDeployment(Deployment):
         previous = (group.tags or {}).get(PREVIOUS_IMAGE_TAG) if group else None
         if not previous:
             raise DeploymentError(f"{self.names.container_group} has no previous image to roll back to")
-        connection_string = self._connection_string()
-        self.deploy_image(
-            str(previous),
-            registry=self._registry_login(),
-            workspace=self._workspace_login(),
-            secure_env={**self._secure_env, "APPLICATIONINSIGHTS_CONNECTION_STRING": connection_string},
-        )
+        self.deploy_image(str(previous))
         return str(previous)
+
+    def _run_secure_env(self) -> dict[str, str]:
+        """The secrets the group runs with: ours and the Application Insights connection string."""
+        return {**self._secure_env, "APPLICATIONINSIGHTS_CONNECTION_STRING": self._connection_string()}
 
     def _ensure_resource_group(self, location: str) -> None:
         rg = self.resource_group
@@ -313,6 +319,52 @@ class AciDeployment(Deployment):
         with arm_operation(f"reading Application Insights component {name}"):
             return str(self.clients.app_insights.components.get(self.resource_group, name).connection_string)
 
+    def model_storage(self) -> ModelStorage | None:
+        """The run's model store account (None for a deployment recorded before it was provisioned)."""
+        if not self.names.storage_account:
+            return None
+        return ModelStorage(
+            self.clients,
+            self.resource_group,
+            self.names.storage_account,
+            container_name(self._project.models.store),
+            self._progress,
+            self._timeout,
+        )
+
+    def _ensure_model_storage(self, location: str) -> None:
+        """The account and its container; the group serves from them (MODEL_STORE) once they hold every model."""
+        storage = self.model_storage()
+        if storage is None:
+            return
+        storage.ensure(
+            location, self._project.azure.model_storage.sku, {"project": PROJECT_TAG, "run": self.names.run_id}
+        )
+        self._env.pop("MODEL_STORE", None)
+        if storage.serves_every_model():
+            self._env["MODEL_STORE"] = storage.container_url()
+
+    def _store_secure_env(self, secure_env: Mapping[str, str]) -> dict[str, str]:
+        """The account key as a secureValue, when the group serves from the store without an identity."""
+        storage = self.model_storage()
+        if storage is None or "MODEL_STORE" not in self._env or self._store_auth != "connection_string":
+            return dict(secure_env)
+        key = secure_env.get("MODEL_STORE_CONNECTION_STRING") or storage.connection_string()
+        return {**secure_env, **serving_env(self._env["MODEL_STORE"], self._store_auth, key)[1]}
+
+    @property
+    def _store_auth(self) -> str:
+        return self._project.azure.model_storage.auth
+
+    def _grant_store_access(self) -> None:
+        """Storage Blob Data Reader for the group's identity (known only once the group exists); idempotent."""
+        storage = self.model_storage()
+        group = self._get_group()
+        principal = group.identity.principal_id if group is not None and group.identity else None
+        if storage is not None and principal:
+            storage.grant_reader(principal)
+            self._progress.say(f"[model store] {self.names.container_group} may read {storage.account}")
+
     def _group_request(
         self,
         image: str,
@@ -330,10 +382,11 @@ class AciDeployment(Deployment):
             dns_label=self.names.dns_label,
             restart_policy=deployment.restart_policy,
             env={"PORT": str(deployment.port), "WEB_CONCURRENCY": str(deployment.web_concurrency), **self._env},
-            secure_env=secure_env,
+            secure_env=self._store_secure_env(secure_env),
             registry=registry,
             workspace=workspace,
             tags={"project": PROJECT_TAG, "run": self.names.run_id},
+            identity=bool(self.names.storage_account) and self._store_auth == "identity",
         )
 
     def _put_group(self, request: ContainerGroupRequest, previous_image: str | None) -> None:
@@ -344,6 +397,7 @@ class AciDeployment(Deployment):
                 self.resource_group, name, body
             )
         self._progress.wait_for_poller(f"container group {name}", poller, self._timeout)
+        self._grant_store_access()
 
     def _verify(self, image: str) -> None:
         """Provisioning Succeeded, the container Running, /health 200 on the public address: each with a deadline."""
@@ -357,7 +411,10 @@ class AciDeployment(Deployment):
             )
             self._url = f"http://{group.ip_address.ip}:{self._project.deployment.port}"
             wait_for_http_ok(
-                f"{self._url}/health", timeout_s=self._project.deployment.startup_timeout_s, interval_s=0.5
+                f"{self._url}/health",
+                timeout_s=self._project.deployment.startup_timeout_s,
+                interval_s=1.0,
+                is_alive=self._not_crashed,
             )
         except (DeploymentTimeout, DeploymentError) as failure:
             raise DeploymentError(f"{failure}; {self._diagnostics()}") from failure
@@ -389,13 +446,15 @@ class AciDeployment(Deployment):
         if group is None or group.provisioning_state == "Failed":
             raise DeploymentError(f"container group {self.names.container_group} provisioning failed")
         view = group.containers[0].instance_view if group.containers else None
-        if view and view.current_state and view.current_state.state == "Terminated":
-            raise DeploymentError(
-                f"container {CONTAINER_NAME} terminated (exit {view.current_state.exit_code}: "
-                f"{view.current_state.detail_status})"
-            )
+        _raise_if_crashed(view)
         running = view and view.current_state and view.current_state.state == "Running"
         return group if group.provisioning_state == "Succeeded" and running and group.ip_address else None
+
+    def _not_crashed(self) -> bool:
+        """For the health wait: a container that crashed (and is restarting) will not get healthy, so stop waiting."""
+        group = self._get_group()
+        _raise_if_crashed(group.containers[0].instance_view if group and group.containers else None)
+        return True
 
     def _diagnostics(self) -> str:
         """The container's events and last log lines, for an error message a person can act on."""
@@ -411,6 +470,22 @@ class AciDeployment(Deployment):
         except DeploymentError:
             parts.append("logs unavailable")
         return " | ".join(parts) or "no events or logs"
+
+
+def _raise_if_crashed(view: Any) -> None:
+    """A container that ended, or that restarted after a non-zero exit (ACI's CrashLoopBackOff), has failed."""
+    if view is None:
+        return
+    current, previous = view.current_state, view.previous_state
+    if current is not None and current.state == "Terminated":
+        raise DeploymentError(
+            f"container {CONTAINER_NAME} terminated (exit {current.exit_code}: {current.detail_status})"
+        )
+    if view.restart_count and previous is not None and previous.state == "Terminated" and previous.exit_code != 0:
+        raise DeploymentError(
+            f"container {CONTAINER_NAME} crashed and restarted {view.restart_count} time(s) "
+            f"(exit {previous.exit_code}: {previous.detail_status})"
+        )
 
 
 def _is_stopped(group: Any) -> bool:

@@ -32,6 +32,7 @@ class AzureClients:
             "credential_scopes": [self.azure.arm_scope],
             "polling_interval": self.azure.polling_interval_s,
             "retry_total": self.retry_total,
+            "retry_status": self.retry_total,  # azure-core's own default (3) would bound 429/5xx retries instead
             "retry_backoff_factor": RETRY_BACKOFF_S,
         }
 
@@ -70,3 +71,15 @@ class AzureClients:
         from azure.mgmt.monitor import MonitorManagementClient
 
         return MonitorManagementClient(self.credential, self.azure.subscription_id, **self._options())
+
+    @cached_property
+    def storage(self) -> Any:
+        from azure.mgmt.storage import StorageManagementClient
+
+        return StorageManagementClient(self.credential, self.azure.subscription_id, **self._options())
+
+    @cached_property
+    def authorization(self) -> Any:
+        from azure.mgmt.authorization import AuthorizationManagementClient
+
+        return AuthorizationManagementClient(self.credential, self.azure.subscription_id, **self._options())

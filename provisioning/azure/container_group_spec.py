@@ -9,6 +9,7 @@ from azure.mgmt.containerinstance.models import (
     Container,
     ContainerGroup,
     ContainerGroupDiagnostics,
+    ContainerGroupIdentity,
     ContainerHttpGet,
     ContainerPort,
     ContainerProbe,
@@ -54,6 +55,8 @@ class ContainerGroupRequest:
     registry: RegistryLogin | None
     workspace: WorkspaceLogin | None
     tags: Mapping[str, str]
+    # A system-assigned managed identity, for the model store's Storage Blob Data Reader role.
+    identity: bool = False
 
     def spec_hash(self) -> str:
         """Identifies what would be deployed (secrets included, hashed): equal hashes mean nothing to change."""
@@ -68,6 +71,7 @@ class ContainerGroupRequest:
             "secure_env": dict(self.secure_env),
             "registry": self.registry and self.registry.server,
             "workspace": self.workspace and self.workspace.workspace_id,
+            **({"identity": "SystemAssigned"} if self.identity else {}),
         }
         return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:32]
 
@@ -85,6 +89,7 @@ def container_group(request: ContainerGroupRequest, *, previous_image: str | Non
         location=request.location,
         tags=tags,
         os_type="Linux",
+        identity=ContainerGroupIdentity(type="SystemAssigned") if request.identity else None,
         restart_policy=request.restart_policy,
         containers=[
             Container(

@@ -16,6 +16,7 @@ from provisioning.azure_alerts import (
     ACI_NAMESPACE,
     AzureResource,
     AzureScope,
+    notification_notes,
     render_azure_monitor,
 )
 from provisioning.config import ConfigError, MonitoringSection, ProjectConfig, load_config
@@ -209,9 +210,39 @@ def test_one_action_group_with_email_and_webhook_in_the_common_schema(project_co
         assert metric_alert.body["location"] == "global"
 
 
-def test_a_channel_without_receivers_is_refused(project_config: ProjectConfig) -> None:
-    with pytest.raises(ConfigError, match=r"monitoring\.notifications\.email: empty"):
-        render_azure_monitor(SCOPE, project_config.monitoring, TWO_VCPU, HEALTH_URL)
+def alert_actions(resource: AzureResource) -> list[str]:
+    actions = resource.body["properties"]["actions"]
+    return [a["actionGroupId"] for a in actions] if isinstance(actions, list) else actions["actionGroups"]
+
+
+def test_without_receivers_the_rules_deploy_without_actions_and_say_so(project_config: ProjectConfig) -> None:
+    monitoring = project_config.monitoring
+    assert not monitoring.notifications.email and not monitoring.notifications.webhook_url
+    resources = render_azure_monitor(SCOPE, monitoring, TWO_VCPU, HEALTH_URL)
+    alerts = [r for r in resources if r.type.endswith(("metricAlerts", "scheduledQueryRules"))]
+    assert not [r for r in resources if r.type == "Microsoft.Insights/actionGroups"]
+    assert sorted(r.name for r in alerts) == sorted(rule.name for rule in monitoring.alerts)
+    assert all(alert_actions(alert) == [] for alert in alerts)
+    notes = notification_notes(monitoring)
+    assert [note.split(":")[0] for note in notes[:2]] == [
+        "monitoring.notifications.email is empty",
+        "monitoring.notifications.webhook_url is unset",
+    ]
+    assert all(rule.name in notes[2] for rule in monitoring.alerts) and "notify no one" in notes[2]
+
+
+def test_only_the_configured_channels_get_receivers(project_config: ProjectConfig) -> None:
+    notifications = project_config.monitoring.notifications.model_copy(update={"webhook_url": "https://hooks.example"})
+    monitoring = project_config.monitoring.model_copy(update={"notifications": notifications})
+    resources = render_azure_monitor(SCOPE, monitoring, TWO_VCPU, HEALTH_URL)
+    (group,) = [r for r in resources if r.type == "Microsoft.Insights/actionGroups"]
+    assert group.name == notifications.action_group
+    assert group.body["properties"]["emailReceivers"] == []
+    assert [r["serviceUri"] for r in group.body["properties"]["webhookReceivers"]] == ["https://hooks.example"]
+    alerts = [r for r in resources if r.type.endswith(("metricAlerts", "scheduledQueryRules"))]
+    assert all(alert_actions(alert) == [group.id] for alert in alerts)
+    (note,) = notification_notes(monitoring)
+    assert note.startswith("monitoring.notifications.email is empty") and "by email" in note
 
 
 def test_the_web_test_checks_health_from_every_location(project_config: ProjectConfig) -> None:

@@ -223,8 +223,9 @@ class ArmEmulatorServer:
             location = body.get("location")
         fault = self._fault(method, facts, self._applicable(method, kind, route, existing is not None), location)
         if route.sub_path:
-            if method not in ("GET", "POST"):
-                raise ArmError(405, "MethodNotAllowed", f"'{'/'.join(route.sub_path)}' answers GET or POST only.")
+            if method not in kind.sub_path_methods:
+                allowed = " or ".join(kind.sub_path_methods)
+                raise ArmError(405, "MethodNotAllowed", f"'{'/'.join(route.sub_path)}' answers {allowed} only.")
             return self.manager.action(route, kind, method, body, query, str(api_version), fault)
         if method == "GET":
             return self.manager.get(ref, kind)

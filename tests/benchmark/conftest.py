@@ -81,7 +81,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     context = ledger.context()
     (REPORTS / "benchmarks.md").write_text(
         markdown_summary(ledger.results, baseline=ledger.baseline, context=context)
-        + "\nPlot: benchmarks.png. Reproduce: `pytest -m benchmark` (full; `GARCH_BENCHMARK_MODE=short` for CI's).\n"
+        + "\nPlot: benchmarks.png. Reproduce: `make test-benchmark` (short budget, as in `make test`) or "
+        "`pytest -m benchmark tests/benchmark` (full budget).\n"
     )
     (REPORTS / "benchmark_ratios.json").write_text(
         json.dumps({"context": context, RATIOS_KEY: [r.to_json() for r in ledger.results]}, indent=2)

@@ -20,9 +20,10 @@ from ...schemas import (
     PredictResponse,
 )
 from ..deps import ReadyRegistryDep, SettingsDep
+from ..json_body import FastJsonRoute
 from ..response_cache import ResponseCache
 
-router = APIRouter(tags=["predictions"])
+router = APIRouter(tags=["predictions"], route_class=FastJsonRoute)
 
 _fit_slots: anyio.CapacityLimiter | None = None
 

@@ -101,6 +101,8 @@ class ResourceKind:
     properties_schema: ClassVar[Obj] = Obj()
     properties_required: ClassVar[bool] = True
     extra_fields: ClassVar[dict[str, Any]] = {}
+    # Methods `action` answers on paths below a resource (child resources need PUT and DELETE as well).
+    sub_path_methods: ClassVar[tuple[str, ...]] = ("GET", "POST")
 
     @property
     def schema(self) -> Obj:

@@ -14,7 +14,8 @@ from ..errors import invalid_property
 from ..routes import ResourceRef
 from ..schema import Arr, Bool, Field, Int, Map, Num, Obj, Schema, Str, describe, parse_duration, required
 from ..store import StoredResource
-from .base import Context, ResourceKind
+from . import action_group_notifications
+from .base import ActionRequest, Context, Reply, ResourceKind
 
 FREQUENCIES = ("PT1M", "PT5M", "PT15M", "PT30M", "PT1H")
 WINDOW_SIZES = ("PT1M", "PT5M", "PT15M", "PT30M", "PT1H", "PT6H", "PT12H", "P1D")
@@ -318,6 +319,10 @@ class ActionGroups(ResourceKind):
             receiver["status"] = "Enabled"
         for receiver in resource.properties.get("smsReceivers") or []:
             receiver["status"] = "Enabled"
+
+    def action(self, resource: StoredResource, request: ActionRequest, ctx: Context) -> Reply:
+        reply = action_group_notifications.handle(resource, request, ctx)
+        return reply if reply is not None else super().action(resource, request, ctx)
 
 
 LOG_CONDITION = Obj(

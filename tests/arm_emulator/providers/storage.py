@@ -1,4 +1,8 @@
-"""Microsoft.Storage/storageAccounts: created through a Location operation (202), with listKeys."""
+"""Microsoft.Storage/storageAccounts: created through a Location operation (202), with listKeys and blob containers.
+
+Blob containers (`blobServices/default/containers/{name}`) live inside their account: deleting the account (or its
+resource group) deletes them, as on Azure.
+"""
 
 import base64
 import re
@@ -6,7 +10,7 @@ import secrets
 import uuid
 from typing import Any, ClassVar
 
-from ..errors import ArmError
+from ..errors import ArmError, invalid_property
 from ..lro import utc_now
 from ..routes import ResourceRef
 from ..schema import Bool, Obj, Str, required
@@ -14,6 +18,9 @@ from ..store import StoredResource
 from .base import ActionRequest, Context, Reply, ResourceKind
 
 NAME = re.compile(r"^[a-z0-9]{3,24}$")
+CONTAINER_NAME = re.compile(r"^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$")
+CONTAINER_TYPE = "Microsoft.Storage/storageAccounts/blobServices/containers"
+PUBLIC_ACCESS = ("None", "Blob", "Container")
 SKUS = (
     "Standard_LRS", "Standard_GRS", "Standard_RAGRS", "Standard_ZRS", "Premium_LRS", "Premium_ZRS",
     "Standard_GZRS", "Standard_RAGZRS",
@@ -30,6 +37,7 @@ class StorageAccounts(ResourceKind):
     put_style = "location"
     delete_style = "sync"
     properties_required = False
+    sub_path_methods = ("GET", "POST", "PUT", "DELETE")
     extra_fields: ClassVar[dict[str, Any]] = {
         "sku": required(Obj({"name": required(Str(enum=SKUS))})),
         "kind": required(Str(enum=KINDS)),
@@ -99,4 +107,63 @@ class StorageAccounts(ResourceKind):
                 for name, value in resource.private["keys"].items()
             ]
             return Reply(200, {"keys": keys})
+        path = request.path
+        if len(path) == 4 and path[:3] == ["blobservices", "default", "containers"]:
+            return self._container(resource, request, ctx)
+        if request.method in ("PUT", "DELETE"):
+            raise ArmError(405, "MethodNotAllowed", f"'{'/'.join(request.sub_path)}' answers GET or POST only.")
         return super().action(resource, request, ctx)
+
+    def _container(self, account: StoredResource, request: ActionRequest, ctx: Context) -> Reply:
+        """GET, PUT (create or update) and DELETE of one blob container; its body as the SDK reads it."""
+        name = request.sub_path[3]
+        with ctx.store.locked():
+            containers: dict[str, dict[str, Any]] = account.private.setdefault("containers", {})
+            existing = containers.get(name.lower())
+            if request.method == "GET":
+                if existing is None:
+                    raise ArmError(404, "ContainerNotFound", "The specified container does not exist.")
+                return Reply(200, existing)
+            if request.method == "DELETE":
+                containers.pop(name.lower(), None)
+                return Reply(200 if existing else 204)
+            if request.method != "PUT":
+                raise ArmError(405, "MethodNotAllowed", "A blob container answers GET, PUT or DELETE.")
+            body = _container_body(account, name, request.body, existing)
+            containers[name.lower()] = body
+            return Reply(200 if existing else 201, body)
+
+
+def _container_body(
+    account: StoredResource, name: str, request: Any, existing: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Azure's checks on a container PUT (name rules, public access the account allows), and the stored body."""
+    if not CONTAINER_NAME.match(name):
+        raise ArmError(
+            400,
+            "ContainerOperationFailure",
+            f"The specified resource name '{name}' contains invalid characters or is not 3-63 characters long.",
+        )
+    properties = dict((request or {}).get("properties") or {})
+    access = properties.get("publicAccess", "None")
+    if access not in PUBLIC_ACCESS:
+        raise invalid_property("properties.publicAccess", f"must be one of {', '.join(PUBLIC_ACCESS)}")
+    if access != "None" and account.properties.get("allowBlobPublicAccess") is False:
+        raise ArmError(409, "PublicAccessNotPermitted", "Public access is not permitted on this storage account.")
+    created = (existing or {}).get("properties", {}).get("lastModifiedTime") or utc_now()
+    return {
+        "id": f"{account.id}/blobServices/default/containers/{name}",
+        "name": name,
+        "type": CONTAINER_TYPE,
+        "etag": f'"0x{secrets.token_hex(8).upper()}"',
+        "properties": {
+            "publicAccess": access,
+            "metadata": properties.get("metadata") or {},
+            "lastModifiedTime": created,
+            "leaseStatus": "Unlocked",
+            "leaseState": "Available",
+            "hasImmutabilityPolicy": False,
+            "hasLegalHold": False,
+            "deleted": False,
+        },
+    }
