@@ -70,8 +70,16 @@ PROJECT_CONFIG_KEY = pytest.StashKey[ProjectConfig]()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that touches the live deployment is a `deploy` test, so `-m deploy` selects them all."""
+    """Every test that touches the live deployment is a `deploy` test, so `-m deploy` selects them all.
+
+    The ARM emulator's own tests never are, nor may they carry the marker: they reset the emulator after each test,
+    which would take a prod rehearsal's deployment down with it.
+    """
     for item in items:
+        if item.get_closest_marker("emulator"):
+            if item.get_closest_marker("deploy"):
+                raise pytest.UsageError(f"{item.nodeid}: an `emulator` test cannot also be a `deploy` test")
+            continue
         if LIVE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.deploy)
 

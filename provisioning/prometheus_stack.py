@@ -244,19 +244,25 @@ class PrometheusStack:
         return dict(yaml.safe_load(status["config"]["original"]))
 
     def wait_until_scraped(self, url: str, timeout_s: float = 15.0) -> float:
-        """Poll until the target at `url` has been scraped successfully and every rule evaluated since."""
+        """Poll until the target at `url` has been scraped successfully and every rule evaluated since.
+
+        "Since" is since the first successful scrape seen: compared with the latest one instead, rule groups
+        evaluated every two scrapes at different phases would never all be newer than it.
+        """
         instance = url.split("://", 1)[-1].rstrip("/")
         started = time.monotonic()
         deadline = started + timeout_s
         last_seen = "no scrape yet"
+        first_up_at: float | None = None
         while True:
             targets = self.api("/api/v1/targets", state="active")["activeTargets"]
             ours = [t for t in targets if t["labels"].get("instance") == instance]
             if ours:
                 last_seen = f"health {ours[0]['health']} {ours[0].get('lastError', '')}".strip()
-                scraped_at = rfc3339_seconds(ours[0]["lastScrape"])
+                if ours[0]["health"] == "up" and first_up_at is None:
+                    first_up_at = rfc3339_seconds(ours[0]["lastScrape"])
                 evaluated = [rfc3339_seconds(r["lastEvaluation"]) for g in self.loaded_rules() for r in g["rules"]]
-                if ours[0]["health"] == "up" and all(at > scraped_at for at in evaluated):
+                if first_up_at is not None and all(at > first_up_at for at in evaluated):
                     return time.monotonic() - started
             if time.monotonic() >= deadline:
                 where = f"{self.prometheus_url} -> {url}/metrics"

@@ -7,6 +7,7 @@ as containers of one ACI group share localhost.
 """
 
 import contextlib
+import hashlib
 import logging
 import os
 import random
@@ -237,7 +238,8 @@ class ContainerRuntime:
                 f"{LABEL}.index": str(index),
             }
             options: dict[str, Any] = {
-                "name": f"arm-{self.instance}-{spec.name}-{container.name}"[:120],
+                # Group names repeat across resource groups; the id's digest keeps Docker's names apart.
+                "name": f"arm-{self.instance}-{_digest(spec.resource_id)}-{spec.name}-{container.name}"[:120],
                 "labels": labels,
                 "environment": container.env,
                 "detach": True,
@@ -406,3 +408,8 @@ def remove_orphans() -> list[str]:
         return removed
     finally:
         client.close()
+
+
+def _digest(resource_id: str) -> str:
+    """A short, stable stand-in for a resource id (ARM ids compare case-insensitively)."""
+    return hashlib.sha256(resource_id.lower().encode()).hexdigest()[:8]

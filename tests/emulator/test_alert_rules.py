@@ -32,7 +32,7 @@ from tests.arm_emulator.client import ArmEmulator
 
 from .conftest import ArmClients
 
-pytestmark = [pytest.mark.deploy, pytest.mark.emulator]
+pytestmark = pytest.mark.emulator
 
 SERVICE_IMAGE = f"garch-mlops:{__version__}"
 ALERT_EMAIL = "ops@example.com"

@@ -20,7 +20,7 @@ from tests.arm_emulator.client import ArmEmulator
 from tests.arm_emulator.container_runtime import LABEL
 from tests.arm_emulator.registry import LocalRegistry
 
-from .conftest import LOCATION, ArmClients
+from .conftest import LOCATION, ArmClients, new_group
 
 pytestmark = pytest.mark.emulator
 
@@ -259,6 +259,24 @@ def test_an_unchanged_redeploy_keeps_the_container_and_a_changed_one_replaces_it
         if entry["method"] == "PUT" and entry["name"] == GROUP
     ]
     assert statuses == [201, 200, 200]
+
+
+def test_groups_of_one_name_in_two_resource_groups_run_side_by_side(
+    clients: ArmClients, group: str, service_image: str
+) -> None:
+    """ACI names a group within its resource group only: the same name twice is two groups, two containers."""
+    other = new_group(clients)
+    groups, credentials = clients.containers.container_groups, registry_credentials(clients, group)
+    created = []
+    for name in (group, other):
+        body = container_group(service_image, credentials)
+        body.ip_address.dns_name_label = f"garch-api-{name[-8:]}"  # DNS labels are unique per region
+        created.append(groups.begin_create_or_update(name, GROUP, body))
+    first, second = (poller.result() for poller in created)
+    assert first.ip_address.ip != second.ip_address.ip
+    assert len(docker_containers_of(clients.emulator)) == 2
+    for ip in (first.ip_address.ip, second.ip_address.ip):
+        assert wait_until(f"/health 200 on {ip}", lambda ip=ip: http_health(ip) == 200, HEALTH_DEADLINE_S)
 
 
 def test_stop_start_and_restart(clients: ArmClients, group: str, service_image: str) -> None:

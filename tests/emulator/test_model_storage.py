@@ -89,7 +89,6 @@ def test_deleting_the_resource_group_leaves_nothing(
     bare_arm_emulator.assert_holds_nothing()
 
 
-@pytest.mark.deploy
 def test_a_prod_deployment_gives_its_group_an_identity_that_may_read_the_store(
     arm_emulator: ArmEmulator, clients: ArmClients, monkeypatch: pytest.MonkeyPatch
 ) -> None:
