@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def deploy(args: argparse.Namespace, config: ProjectConfig) -> int:
         print(f"already deployed: {existing.url} running {existing.version} (--action teardown removes it)")
         return 0
     env = service_env(config, args.env)
-    deployment = create_deployment(args.env, project=config, env=env, session="mlops-deploy")
+    deployment = create_deployment(args.env, project=config, env=env, session=f"mlops-deploy-{uuid.uuid4().hex[:12]}")
     STATE_FILE.parent.mkdir(exist_ok=True)
     try:
         deployment.start()
