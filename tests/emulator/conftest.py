@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import docker
+import docker.errors
 import pytest
 from azure.mgmt.applicationinsights import ApplicationInsightsManagementClient
 from azure.mgmt.authorization import AuthorizationManagementClient
@@ -19,9 +21,11 @@ from azure.mgmt.monitor import MonitorManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.storage import StorageManagementClient
 
+from service import __version__
 from tests.arm_emulator.client import ArmEmulator
 
 LOCATION = "westeurope"
+SERVICE_IMAGE = f"garch-mlops:{__version__}"
 EMULATOR_FIXTURES = ("bare_arm_emulator", "arm_emulator")
 
 
@@ -90,3 +94,18 @@ def bare_group(bare_clients: ArmClients) -> str:
 @pytest.fixture
 def group(clients: ArmClients) -> str:
     return new_group(clients)
+
+
+@pytest.fixture(scope="session")
+def local_service_image() -> str:
+    """The service image in the local Docker engine (built where it is missing): what a deployment pushes."""
+    client = docker.from_env()
+    try:
+        client.images.get(SERVICE_IMAGE)
+    except docker.errors.ImageNotFound:
+        from provisioning.image import build_service_image
+
+        build_service_image()
+    finally:
+        client.close()
+    return SERVICE_IMAGE

@@ -13,8 +13,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import docker
-import docker.errors
 import httpx
 import pytest
 
@@ -27,16 +25,14 @@ from provisioning.azure.progress import Progress
 from provisioning.azure.settings import AzureEnvironment
 from provisioning.config import ProjectConfig
 from provisioning.errors import DeploymentError
-from service import __version__
 from tests.arm_emulator.client import ArmEmulator
 from tests.arm_emulator.registry import LocalRegistry
 
-from .conftest import LOCATION, ArmClients
+from .conftest import LOCATION, SERVICE_IMAGE, ArmClients
 
 pytestmark = pytest.mark.emulator
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCAL_IMAGE = f"garch-mlops:{__version__}"
 API_KEY = "fault-rehearsal-key"
 CONTAINER_GROUPS = "Microsoft.ContainerInstance/containerGroups"
 REGISTRIES = "Microsoft.ContainerRegistry/registries"
@@ -44,21 +40,6 @@ WORKSPACES = "Microsoft.OperationalInsights/workspaces"
 RESOURCE_GROUPS = "Microsoft.Resources/resourceGroups"
 STARTUP_TIMEOUT_S = 90.0
 """A crash must be reported well within this: waiting it out would mean the crash went unnoticed."""
-
-
-@pytest.fixture(scope="session")
-def local_image() -> str:
-    """The service image in the local Docker engine (built where it is missing); AciDeployment pushes it."""
-    client = docker.from_env()
-    try:
-        client.images.get(LOCAL_IMAGE)
-    except docker.errors.ImageNotFound:
-        from provisioning.image import build_service_image
-
-        build_service_image()
-    finally:
-        client.close()
-    return LOCAL_IMAGE
 
 
 @pytest.fixture
@@ -82,7 +63,9 @@ def project(project_config: ProjectConfig) -> ProjectConfig:
 
 
 @pytest.fixture
-def make_deployment(azure_env: None, project: ProjectConfig, local_image: str) -> Iterator[Callable[[], AciDeployment]]:
+def make_deployment(
+    azure_env: None, project: ProjectConfig, local_service_image: str
+) -> Iterator[Callable[[], AciDeployment]]:
     """A factory of AciDeployments on the emulator (progress captured); any a test leaves up is torn down."""
     made: list[AciDeployment] = []
 
@@ -92,7 +75,7 @@ def make_deployment(azure_env: None, project: ProjectConfig, local_image: str) -
             AzureEnvironment(),
             env={"WEB_CONCURRENCY": "1"},
             secure_env={"API_KEY": API_KEY},
-            local_image=local_image,
+            local_image=local_service_image,
             progress=Progress(io.StringIO()),
         )
         made.append(deployment)
@@ -274,7 +257,7 @@ def test_rollback_redeploys_the_previous_image_and_a_failed_image_is_rolled_back
     deployment = make_deployment()
     deployment.start()
     first = deployment.version
-    candidate = local_registry.push(LOCAL_IMAGE, repository=project.deployment.image_name, tag="candidate")
+    candidate = local_registry.push(SERVICE_IMAGE, repository=project.deployment.image_name, tag="candidate")
 
     deployment.deploy_image(candidate)
     assert (deployment.version, group_tags(clients, deployment)[PREVIOUS_IMAGE_TAG]) == (candidate, first)

@@ -7,8 +7,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import docker
-import docker.errors
 import pytest
 from azure.core.exceptions import HttpResponseError
 
@@ -27,33 +25,16 @@ from provisioning.azure.settings import AzureEnvironment
 from provisioning.config import ProjectConfig
 from provisioning.errors import DeploymentError
 from provisioning.webhook_receiver import WebhookReceiver
-from service import __version__
 from tests.arm_emulator.client import ArmEmulator
 
 from .conftest import ArmClients
 
 pytestmark = pytest.mark.emulator
 
-SERVICE_IMAGE = f"garch-mlops:{__version__}"
 ALERT_EMAIL = "ops@example.com"
 ACI_METRIC_UNITS = {"cpu": ("CpuUsage", 1000.0), "memory": ("MemoryUsage", float(GIB))}
 """Per catalogue signal: the ACI metric and its unit per configured core / GB (millicores, bytes)."""
 TEST_NOTIFICATION_TIMEOUT_S = 30.0
-
-
-@pytest.fixture(scope="module")
-def local_service_image() -> str:
-    """The service image in the local Docker engine (built where it is missing); AciDeployment pushes it."""
-    client = docker.from_env()
-    try:
-        client.images.get(SERVICE_IMAGE)
-    except docker.errors.ImageNotFound:
-        from provisioning.image import build_service_image
-
-        return build_service_image()
-    finally:
-        client.close()
-    return SERVICE_IMAGE
 
 
 @pytest.fixture

@@ -15,16 +15,14 @@ import pytest
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.containerinstance import models as aci
 
-from service import __version__
 from tests.arm_emulator.client import ArmEmulator
 from tests.arm_emulator.container_runtime import LABEL
 from tests.arm_emulator.registry import LocalRegistry
 
-from .conftest import LOCATION, ArmClients, new_group
+from .conftest import LOCATION, SERVICE_IMAGE, ArmClients, new_group
 
 pytestmark = pytest.mark.emulator
 
-SERVICE_IMAGE = f"garch-mlops:{__version__}"
 PORT = 8001
 HEALTH_DEADLINE_S = 60.0
 STATE_DEADLINE_S = 30.0
@@ -32,18 +30,9 @@ GROUP = "garch-api"
 
 
 @pytest.fixture(scope="session")
-def service_image(local_registry: LocalRegistry) -> str:
-    """The service image in the local registry (built first where it is missing), as a container group names it."""
-    client = docker.from_env()
-    try:
-        client.images.get(SERVICE_IMAGE)
-    except docker.errors.ImageNotFound:
-        from provisioning.image import build_service_image
-
-        build_service_image()
-    finally:
-        client.close()
-    return local_registry.push(SERVICE_IMAGE)
+def service_image(local_registry: LocalRegistry, local_service_image: str) -> str:
+    """The service image in the local registry, as a container group names it."""
+    return local_registry.push(local_service_image)
 
 
 def wait_until(what: str, check: Callable[[], Any], deadline_s: float = STATE_DEADLINE_S) -> Any:

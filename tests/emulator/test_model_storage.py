@@ -13,7 +13,6 @@ from provisioning.azure.model_storage import STORAGE_BLOB_DATA_READER, ModelStor
 from provisioning.azure.progress import Progress
 from provisioning.azure.settings import AzureEnvironment
 from provisioning.config import ProjectConfig
-from service import __version__
 from tests.arm_emulator.client import ArmEmulator
 
 from .conftest import ArmClients
@@ -22,7 +21,6 @@ pytestmark = pytest.mark.emulator
 
 ACCOUNT = "garchmodelsab12cd"
 CONTAINER = "garch-models-prod"
-SERVICE_IMAGE = f"garch-mlops:{__version__}"
 
 
 @pytest.fixture
@@ -90,7 +88,7 @@ def test_deleting_the_resource_group_leaves_nothing(
 
 
 def test_a_prod_deployment_gives_its_group_an_identity_that_may_read_the_store(
-    arm_emulator: ArmEmulator, clients: ArmClients, monkeypatch: pytest.MonkeyPatch
+    arm_emulator: ArmEmulator, clients: ArmClients, monkeypatch: pytest.MonkeyPatch, local_service_image: str
 ) -> None:
     """The whole `--env prod` provisioning: the group's system-assigned identity holds Storage Blob Data Reader on
     the run's account. The emulator's accounts have no data plane here, so the store holds no model and the group
@@ -98,7 +96,7 @@ def test_a_prod_deployment_gives_its_group_an_identity_that_may_read_the_store(
     for name, value in arm_emulator.environment().items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("AZURE_POLLING_INTERVAL_S", "0")
-    deployment = AciDeployment(ProjectConfig(), AzureEnvironment(), local_image=SERVICE_IMAGE)
+    deployment = AciDeployment(ProjectConfig(), AzureEnvironment(), local_image=local_service_image)
     try:
         deployment.start()
         storage = deployment.model_storage()
