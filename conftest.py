@@ -15,6 +15,7 @@ from tests.fixtures.deployment import (  # noqa: E402
 )
 
 pytest_plugins = [
+    "tests.fixtures.lifecycle",
     "tests.fixtures.deployment",
     "tests.fixtures.arm_emulator",
     "tests.fixtures.monitoring",
@@ -42,6 +43,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="with --env prod: rehearse against the local ARM emulator instead of Azure",
     )
     group.addoption("--config", default="azure_config.yaml", help="project configuration (sizes, thresholds)")
+    group.addoption("--reports-dir", default=None, help="where this session's reports go (default: reports/)")
     group.addoption("--deploy-api-key", default=None, help="deploy with this API_KEY and send it from the live suites")
     group.addoption(
         "--contract-examples",

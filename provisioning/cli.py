@@ -4,8 +4,8 @@ Also runnable as `python mlops_deploy.py ...`. Every failure ends in one line on
 """
 
 import argparse
-import json
 import os
+import signal
 import subprocess
 import sys
 import uuid
@@ -19,16 +19,36 @@ from .deployment import Deployment
 from .environment_store import SERVED_FROM_STORE, STORE_SECRET, open_environment_store, serving_env
 from .environments import ENVIRONMENTS, SECRET_VARIABLES, attach_deployment, create_deployment
 from .errors import DeploymentError
+from .leftovers import remove_leftovers
+from .ownership import Ownership
 from .run_report import render
+from .state_file import StateFile
+from .termination import Terminated, handle_sigterm_as_interrupt
 
 STATE_FILE = Path(".mlops-deploy/deployment.json")
-REPORTS = Path("reports")
-ACTIONS = ("deploy", "test", "monitor", "full", "teardown", "rollback", "sweep", "publish", "models")
+ACTIONS = {
+    "deploy": "stand the API up in --env and record it in .mlops-deploy/deployment.json",
+    "test": "run the live suites against the recorded deployment (or a new one in --env)",
+    "monitor": "poll /health of the recorded deployment (or --url), one JSON line per check",
+    "full": "deploy in --env, run every live suite, print the report, tear down (unless --keep)",
+    "teardown": "remove the recorded deployment and everything it created; says what it removed",
+    "rollback": "prod: redeploy the image that ran before the current one",
+    "sweep": "prod: delete this project's resource groups whose DeleteAfter time has passed",
+    "publish": "fit, evaluate and publish the configured models to --env's model store",
+    "models": "list the current model versions in --env's model store and how they scored",
+}
+PROVISIONING_ACTIONS = frozenset({"deploy", "test", "full"})
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="mlops-deploy", description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--action", choices=ACTIONS, required=True)
+    width = max(map(len, ACTIONS))
+    parser = argparse.ArgumentParser(
+        prog="mlops-deploy",
+        description=(__doc__ or "").splitlines()[0],
+        epilog="actions:\n" + "\n".join(f"  {name:<{width}}  {what}" for name, what in ACTIONS.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--action", choices=list(ACTIONS), required=True, help="what to do (see below)")
     parser.add_argument("--env", choices=ENVIRONMENTS, default="process")
     parser.add_argument("--config", default="azure_config.yaml")
     parser.add_argument("--keep", action="store_true", help="full: leave the deployment up afterwards")
@@ -36,6 +56,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=None, help="monitor: stop after this many seconds")
     parser.add_argument("--url", default=None, help="monitor: the API to watch (default: the recorded deployment)")
     parser.add_argument("--monitor-log", default="reports/monitor.jsonl", help="monitor: JSON lines, one per check")
+    parser.add_argument("--reports-dir", type=Path, default=Path("reports"), help="test, full: where reports go")
     return parser.parse_args(argv)
 
 
@@ -51,31 +72,44 @@ def service_env(config: ProjectConfig, environment: str | None = None) -> dict[s
 
 
 def recorded(config: ProjectConfig) -> Deployment | None:
-    if not STATE_FILE.exists():
+    """The deployment the state file records, recording every change back to it (None when there is no record)."""
+    state_file = StateFile(STATE_FILE)
+    state = state_file.read()
+    if state is None:
         return None
     secrets = {k: v for k, v in service_env(config).items() if k in SECRET_VARIABLES}
-    return attach_deployment(json.loads(STATE_FILE.read_text()), config, secrets)
+    return attach_deployment(state, config, secrets).recording_to(state_file.write)
 
 
 def deploy(args: argparse.Namespace, config: ProjectConfig) -> int:
+    """A new deployment, or the recorded one brought up to date. The record follows what exists at every step:
+    none for a deploy that created nothing, exactly what a half-done one created, nothing after its undo."""
     existing = recorded(config)
     if existing is not None:
-        existing.start()  # idempotent: unchanged when it already runs what we would deploy
-        print(f"already deployed: {existing.url} running {existing.version} (--action teardown removes it)")
+        existing.start()  # a failure leaves the record (rewritten by start) for --action teardown
+        verb = "deployed" if existing.created_now else "already deployed"
+        where = f"{existing.url} running {existing.version}"
+        print(f"{verb} ({existing.environment}): {where} (--action teardown removes it)")
         return 0
     env = service_env(config, args.env)
-    deployment = create_deployment(args.env, project=config, env=env, session=f"mlops-deploy-{uuid.uuid4().hex[:12]}")
-    STATE_FILE.parent.mkdir(exist_ok=True)
-    try:
-        deployment.start()
-    except BaseException:
-        deployment.teardown()
-        raise
-    finally:
-        STATE_FILE.write_text(json.dumps(deployment.state()))
+    ownership = Ownership(f"mlops-deploy-{uuid.uuid4().hex[:12]}")  # no owner: it outlives this command
+    deployment = create_deployment(args.env, project=config, env=env, ownership=ownership)
+    start_or_undo(deployment.recording_to(StateFile(STATE_FILE).write))
     print(f"deployed ({args.env}): {deployment.url} running {deployment.version}")
     print(f"models: {'from ' + env['MODEL_STORE'] if 'MODEL_STORE' in env else 'fitted at start-up'}")
     return 0
+
+
+def start_or_undo(deployment: Deployment) -> None:
+    """Start; on any failure (Ctrl-C and SIGTERM too) remove what the start created, say so, and re-raise. If the
+    removal fails as well, the record keeps what may exist for `--action teardown`."""
+    try:
+        deployment.start()
+    except BaseException:
+        removed = deployment.teardown()
+        if removed:
+            print(f"mlops-deploy: the failed deploy was undone: removed {', '.join(removed)}", file=sys.stderr)
+        raise
 
 
 def teardown(_: argparse.Namespace, config: ProjectConfig) -> int:
@@ -83,9 +117,11 @@ def teardown(_: argparse.Namespace, config: ProjectConfig) -> int:
     if deployment is None:
         print("nothing to tear down")
         return 0
-    deployment.teardown()
-    STATE_FILE.unlink()
-    print(f"tore down the {deployment.environment} deployment")
+    removed = deployment.teardown()  # removes the record once nothing is left
+    if removed:
+        print(f"tore down the {deployment.environment} deployment: removed {', '.join(removed)}")
+    else:
+        print(f"nothing was left of the recorded {deployment.environment} deployment; its record is removed")
     return 0
 
 
@@ -95,8 +131,7 @@ def rollback(_: argparse.Namespace, config: ProjectConfig) -> int:
     deployment = recorded(config)
     if not isinstance(deployment, AciDeployment):
         raise DeploymentError("rollback needs a prod deployment made with --action deploy --env prod")
-    previous = deployment.rollback()
-    STATE_FILE.write_text(json.dumps(deployment.state()))
+    previous = deployment.rollback()  # recorded after every attempt, failed or not
     print(f"rolled back to {previous}: {deployment.url}")
     return 0
 
@@ -159,9 +194,10 @@ def models(args: argparse.Namespace, config: ProjectConfig) -> int:
 
 def run_suites(args: argparse.Namespace, target: list[str]) -> int:
     """The live suites in a pytest of their own, then the short report."""
-    REPORTS.mkdir(exist_ok=True)
-    junit = REPORTS / "junit-run.xml"
-    for stale in (junit, REPORTS / "load.json", REPORTS / "deployment.json"):
+    reports = args.reports_dir
+    reports.mkdir(parents=True, exist_ok=True)
+    junit = reports / "junit-run.xml"
+    for stale in (junit, reports / "load.json", reports / "deployment.json"):
         stale.unlink(missing_ok=True)
     command = [
         sys.executable,
@@ -173,13 +209,34 @@ def run_suites(args: argparse.Namespace, target: list[str]) -> int:
         "--config",
         args.config,
         f"--junitxml={junit}",
+        f"--reports-dir={reports}",
+        "--benchmark-disable",  # the live suites measure no benchmarks; this also silences its xdist warning
         "-q",
         *args.pytest_args.split(),
     ]
-    code = subprocess.run(command, check=False).returncode
+    code = run_to_the_end(command)
     if junit.exists():
-        print("\n" + render(junit, REPORTS / "load.json", REPORTS / "deployment.json"))
+        print("\n" + render(junit, reports / "load.json", reports / "deployment.json"))
     return code
+
+
+def run_to_the_end(command: list[str]) -> int:
+    """Run `command` and wait for it, also when we are interrupted: the pytest it runs tears its deployment down
+    on SIGINT (which a terminal's Ctrl-C sends it too) and on SIGTERM (which we pass on), and must not be killed
+    in the middle of that, as `subprocess.run` would."""
+    process = subprocess.Popen(command)
+    interrupted: KeyboardInterrupt | None = None
+    while True:
+        try:
+            code = process.wait()
+        except KeyboardInterrupt as interrupt:
+            interrupted = interrupt
+            if isinstance(interrupt, Terminated):
+                process.send_signal(signal.SIGTERM)
+            continue
+        if interrupted is not None:
+            raise interrupted
+        return code
 
 
 def test(args: argparse.Namespace, config: ProjectConfig) -> int:
@@ -215,16 +272,31 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, ProjectConfig], int]] = {
 }
 
 
+def sweep_dead_sessions() -> None:
+    """Remove what harness sessions killed with SIGKILL left behind (their reaper normally does it first)."""
+    for leftover in remove_leftovers():
+        print(f"mlops-deploy: removed what a dead session left: {leftover}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    handle_sigterm_as_interrupt()
     try:
+        if args.action in PROVISIONING_ACTIONS:
+            sweep_dead_sessions()
         return HANDLERS[args.action](args, load_config(args.config))
     except (DeploymentError, ConfigError, ModelStoreError, ValueError, OSError) as error:
-        print(f"mlops-deploy: {error}", file=sys.stderr)
+        print(f"mlops-deploy: {error}{still_recorded()}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("mlops-deploy: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interrupt:
+        terminated = isinstance(interrupt, Terminated)
+        print(f"mlops-deploy: {'terminated' if terminated else 'interrupted'}{still_recorded()}", file=sys.stderr)
+        return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
+
+
+def still_recorded() -> str:
+    """For a failure message: whether a deployment is still on record (so the user knows what to run next)."""
+    return f" ({STATE_FILE} records a deployment: --action teardown removes it)" if STATE_FILE.exists() else ""
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from typing import Any, Literal
 from .config import ProjectConfig
 from .deployment import Deployment
 from .local_container import LocalContainerDeployment
+from .ownership import Ownership
 from .process import ProcessDeployment
 
 Environment = Literal["process", "local", "prod"]
@@ -14,14 +15,15 @@ SECRET_VARIABLES = frozenset({"API_KEY", "MODEL_STORE_CONNECTION_STRING"})
 
 
 def create_deployment(
-    environment: Environment, *, project: ProjectConfig, env: Mapping[str, str], session: str
+    environment: Environment, *, project: ProjectConfig, env: Mapping[str, str], ownership: Ownership
 ) -> Deployment:
-    """A new, not yet started deployment of the API in `environment`."""
+    """A new, not yet started deployment of the API in `environment`, marked with `ownership` (see ownership.py;
+    Azure groups carry the run id and a DeleteAfter tag instead)."""
     timeout = project.deployment.startup_timeout_s
     if environment == "process":
-        return ProcessDeployment(env=env, startup_timeout_s=timeout)
+        return ProcessDeployment(env=env, startup_timeout_s=timeout, ownership=ownership)
     if environment == "local":
-        return LocalContainerDeployment(env=env, session=session, startup_timeout_s=timeout)
+        return LocalContainerDeployment(env=env, ownership=ownership, startup_timeout_s=timeout)
     from .azure.aci_deployment import AciDeployment
     from .azure.settings import AzureEnvironment
 

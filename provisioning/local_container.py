@@ -8,17 +8,19 @@ from typing import Any
 from .deployment import Deployment
 from .errors import DeploymentError
 from .image import build_service_image, docker_client
+from .ownership import SESSION_LABEL, Owner, Ownership
 from .process import free_loopback_port
 from .waiting import wait_for_http_ok
 
-# Ryuk (the reaper) needs an image that cannot be pulled without a registry, and cleanup is ours anyway.
-os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
-os.environ.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
-os.environ.setdefault("TC_HOST", "127.0.0.1")
-
 CONTAINER_PORT = 8001
-SESSION_LABEL = "io.garch-mlops.session"
 STOP_TIMEOUT_S = 10
+TESTCONTAINERS_SETTINGS = {
+    # Ryuk (testcontainers' reaper) needs an image that cannot be pulled without a registry; our own reaper and
+    # the session marks (ownership.py) do its job.
+    "TESTCONTAINERS_RYUK_DISABLED": "true",
+    "TESTCONTAINERS_CONNECTION_MODE": "docker_host",
+    "TC_HOST": "127.0.0.1",
+}
 
 
 class LocalContainerDeployment(Deployment):
@@ -32,20 +34,17 @@ class LocalContainerDeployment(Deployment):
         image: str | None = None,
         env: Mapping[str, str] | None = None,
         port: int | None = None,
-        session: str = "manual",
+        ownership: Ownership | None = None,
         startup_timeout_s: float = 120.0,
         container_id: str | None = None,
     ) -> None:
+        super().__init__()
         self._image = image
         self._env = dict(env or {})
         self._port = port or free_loopback_port()
-        self._session = session
+        self._ownership = ownership or Ownership(session="manual")
         self._startup_timeout_s = startup_timeout_s
         self._container_id = container_id
-
-    def with_env(self, **env: str) -> "LocalContainerDeployment":
-        self._env.update(env)
-        return self
 
     @property
     def url(self) -> str:
@@ -64,7 +63,8 @@ class LocalContainerDeployment(Deployment):
             "environment": self.environment,
             "image": self._image,
             "port": self._port,
-            "session": self._session,
+            "session": self._ownership.session,
+            "owner": self._ownership.owner.token if self._ownership.owner else None,
             "container_id": self._container_id,
             "env": self._env,
             "startup_timeout_s": self._startup_timeout_s,
@@ -76,7 +76,7 @@ class LocalContainerDeployment(Deployment):
             image=state["image"],
             env=state["env"],
             port=state["port"],
-            session=state["session"],
+            ownership=Ownership(state["session"], Owner.parse(state.get("owner") or "")),
             startup_timeout_s=state["startup_timeout_s"],
             container_id=state["container_id"],
         )
@@ -89,6 +89,8 @@ class LocalContainerDeployment(Deployment):
         self._wait_healthy()
 
     def _create_and_start(self) -> None:
+        for name, value in TESTCONTAINERS_SETTINGS.items():
+            os.environ.setdefault(name, value)  # read by testcontainers when it is first imported
         from testcontainers.core.container import DockerContainer
 
         if self._image is None:
@@ -99,9 +101,12 @@ class LocalContainerDeployment(Deployment):
             container.with_volume_mapping(store, store, "ro")
         # (address, port): loopback only, and the same port across restarts; docker-py takes it, the stub does not.
         container.ports[f"{CONTAINER_PORT}/tcp"] = ("127.0.0.1", self._port)  # type: ignore[assignment]
-        container.with_kwargs(labels={SESSION_LABEL: self._session})
+        container.with_kwargs(labels=self._ownership.labels())
+        self._record()  # before the container exists: a record of the session finds it by its label
         container.start()
         self._container_id = container.get_wrapped_container().id
+        self.created_now.append(f"container {self._container_id[:12]}")
+        self._record()
 
     def _wait_healthy(self) -> None:
         wait_for_http_ok(
@@ -125,17 +130,22 @@ class LocalContainerDeployment(Deployment):
         if self._container_id is not None:
             self._container().stop(timeout=STOP_TIMEOUT_S)
 
-    def teardown(self) -> None:
+    def teardown(self) -> list[str]:
         """Remove this deployment's container, and any other its session labelled (a start that half-failed)."""
         from docker.errors import NotFound
 
         client = docker_client()
-        leftovers = client.containers.list(all=True, filters={"label": f"{SESSION_LABEL}={self._session}"})
+        session = self._ownership.session
+        leftovers = client.containers.list(all=True, filters={"label": f"{SESSION_LABEL}={session}"})
         ids = {c.id for c in leftovers} | ({self._container_id} if self._container_id else set())
-        for container_id in ids:
+        removed = []
+        for container_id in sorted(ids):
             with contextlib.suppress(NotFound):  # already gone is what we want
                 client.containers.get(container_id).remove(force=True, v=True)
+                removed.append(f"container {container_id[:12]}")
         self._container_id = None
+        self._record(gone=True)
+        return removed
 
     def logs(self) -> str:
         if self._container_id is None:

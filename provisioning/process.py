@@ -16,6 +16,7 @@ from service import __version__
 
 from .deployment import Deployment
 from .errors import DeploymentError
+from .ownership import Owner, Ownership
 from .waiting import wait_for_http_ok
 
 STOP_GRACE_S = 10.0
@@ -29,7 +30,11 @@ def free_loopback_port() -> int:
 
 
 class ProcessDeployment(Deployment):
-    """`python -m service` in its own process group, so stopping it also stops its worker processes."""
+    """`python -m service` in its own process group, so stopping it also stops its worker processes.
+
+    Its environment carries the session's marks (ownership.py), so a session that died with SIGKILL can be
+    found from /proc and cleaned up by its reaper or by the next session.
+    """
 
     environment = "process"
 
@@ -42,7 +47,9 @@ class ProcessDeployment(Deployment):
         python: str = sys.executable,
         log_path: Path | None = None,
         group: int | None = None,
+        ownership: Ownership | None = None,
     ) -> None:
+        super().__init__()
         self._extra_env = dict(env or {})
         self._port = port or free_loopback_port()
         self._startup_timeout_s = startup_timeout_s
@@ -50,6 +57,7 @@ class ProcessDeployment(Deployment):
         self._process: subprocess.Popen[bytes] | None = None
         self._group = group
         self._log_path = log_path or Path(tempfile.mkdtemp(prefix="garch-process-")) / "service.log"
+        self._ownership = ownership or Ownership(session="manual")
 
     def state(self) -> dict[str, Any]:
         return {
@@ -60,10 +68,13 @@ class ProcessDeployment(Deployment):
             "startup_timeout_s": self._startup_timeout_s,
             "log_path": str(self._log_path),
             "group": self._group,
+            "session": self._ownership.session,
+            "owner": self._ownership.owner.token if self._ownership.owner else None,
         }
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> "ProcessDeployment":
+        owner = Owner.parse(state.get("owner") or "")
         return cls(
             env=state["env"],
             port=state["port"],
@@ -71,11 +82,8 @@ class ProcessDeployment(Deployment):
             python=state["python"],
             log_path=Path(state["log_path"]),
             group=state["group"],
+            ownership=Ownership(state.get("session", "manual"), owner),
         )
-
-    def with_env(self, **env: str) -> "ProcessDeployment":
-        self._extra_env.update(env)
-        return self
 
     @property
     def url(self) -> str:
@@ -93,7 +101,13 @@ class ProcessDeployment(Deployment):
     def start(self) -> None:
         if self._group is not None and group_members(self._group):
             return
-        env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self._port), **self._extra_env}
+        env = {
+            **os.environ,
+            "HOST": "127.0.0.1",
+            "PORT": str(self._port),
+            **self._extra_env,
+            **self._ownership.variables(),
+        }
         with self._log_path.open("ab") as log:
             self._process = subprocess.Popen(
                 [self._python, "-m", "service"],
@@ -105,6 +119,8 @@ class ProcessDeployment(Deployment):
             )
         process = self._process
         self._group = process.pid
+        self.created_now.append(f"process group {process.pid}")
+        self._record()
         wait_for_http_ok(
             f"{self.url}/health",
             timeout_s=self._startup_timeout_s,
@@ -116,16 +132,16 @@ class ProcessDeployment(Deployment):
         """SIGTERM the group, SIGKILL what is left after the grace period, and wait until it is gone."""
         group, process = self._group, self._process
         self._group, self._process = None, None
-        if group is None:
-            return
-        _signal_group(group, signal.SIGTERM)
-        if not _wait_group_gone(group, process, STOP_GRACE_S):
-            _signal_group(group, signal.SIGKILL)
-            if not _wait_group_gone(group, process, STOP_GRACE_S):
-                raise DeploymentError(f"process group {group} still alive after SIGKILL: {group_members(group)}")
+        if group is not None:
+            stop_process_group(group, process)
+            self._record()
 
-    def teardown(self) -> None:
+    def teardown(self) -> list[str]:
+        group = self._group
+        alive = group is not None and bool(group_members(group))
         self.stop()
+        self._record(gone=True)
+        return [f"process group {group}"] if alive else []
 
     def logs(self) -> str:
         try:
@@ -148,6 +164,17 @@ def group_members(group: int, proc: Path = Path("/proc")) -> list[int]:
         if pgrp == group and state != b"Z":
             members.append(int(entry.name))
     return members
+
+
+def stop_process_group(
+    group: int, process: "subprocess.Popen[bytes] | None" = None, grace_s: float = STOP_GRACE_S
+) -> None:
+    """SIGTERM every process of `group`, SIGKILL what is left after `grace_s`, and return once all are gone."""
+    _signal_group(group, signal.SIGTERM)
+    if not _wait_group_gone(group, process, grace_s):
+        _signal_group(group, signal.SIGKILL)
+        if not _wait_group_gone(group, process, grace_s):
+            raise DeploymentError(f"process group {group} still alive after SIGKILL: {group_members(group)}")
 
 
 def _signal_group(group: int, signum: int) -> None:

@@ -3,18 +3,14 @@
 For peers the service is compared with: started exactly the way their authors run them (`uvicorn app:app`).
 """
 
-import os
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 from .deployment import Deployment
-from .errors import DeploymentError
-from .process import free_loopback_port, group_members
+from .process import free_loopback_port, stop_process_group
 from .waiting import wait_for_http_ok
 
 STOP_GRACE_S = 10.0
@@ -34,6 +30,7 @@ class UvicornAppDeployment(Deployment):
         health_path: str = "/health",
         startup_timeout_s: float = 60.0,
     ) -> None:
+        super().__init__()
         self._app, self._app_dir, self._workers = app, app_dir, workers
         self._health_path, self._startup_timeout_s = health_path, startup_timeout_s
         self._port = free_loopback_port()
@@ -71,34 +68,16 @@ class UvicornAppDeployment(Deployment):
     def stop(self) -> None:
         """SIGTERM the group, SIGKILL it after the grace period; raises if anything is still alive."""
         process, self._process = self._process, None
-        if process is None:
-            return
-        for signum in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(process.pid, signum)
-            except ProcessLookupError:
-                break
-            if _gone(process, STOP_GRACE_S):
-                return
-        if group_members(process.pid):
-            raise DeploymentError(f"{self._app} (group {process.pid}) still alive after SIGKILL")
+        if process is not None:
+            stop_process_group(process.pid, process, STOP_GRACE_S)
 
-    def teardown(self) -> None:
+    def teardown(self) -> list[str]:
+        group = self.group
         self.stop()
+        return [f"process group {group}"] if group is not None else []
 
     def state(self) -> dict[str, Any]:
         return {"environment": self.environment, "app": self._app, "port": self._port, "log": str(self._log_path)}
 
     def logs(self) -> str:
         return self._log_path.read_text(errors="replace") if self._log_path.exists() else ""
-
-
-def _gone(process: "subprocess.Popen[bytes]", timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        process.poll()  # reap our child so the group check does not see a zombie
-        if not group_members(process.pid):
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.05)

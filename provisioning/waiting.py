@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 import httpx
 
@@ -47,3 +48,27 @@ def wait_for_http_ok(
             if time.monotonic() >= deadline:
                 raise DeploymentTimeout("health", url, timeout_s, last_seen, hint)
             time.sleep(interval_s)
+
+
+T = TypeVar("T")
+
+
+def wait_until(
+    check: Callable[[], T | None],
+    *,
+    what: str,
+    timeout_s: float,
+    interval_s: float = 0.05,
+    last_seen: Callable[[], str] = lambda: "not yet",
+    where: str = "here",
+) -> T:
+    """Poll `check` until it returns something other than None or False; returns that, or DeploymentTimeout
+    naming what was awaited, where, and what was seen last."""
+    started = time.monotonic()
+    while True:
+        value = check()
+        if value is not None and value is not False:
+            return value
+        if time.monotonic() - started >= timeout_s:
+            raise DeploymentTimeout(what, where, timeout_s, last_seen())
+        time.sleep(interval_s)

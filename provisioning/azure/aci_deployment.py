@@ -1,7 +1,8 @@
 """The `prod` environment: the API on Azure Container Instances, with everything it needs, and nothing left after.
 
-One run owns one resource group (random name, tagged with a DeleteAfter time a sweeper honours); teardown deletes
-that group, waits for it and checks it is gone. Every wait has a deadline and says which step it is on.
+One run owns one resource group (random name, tagged with the run's id and a DeleteAfter time a sweeper honours).
+Teardown never trusts a flag alone: it asks ARM whether the run's group exists, checks by its tags that it is the
+run's, deletes it, waits for it and checks it is gone. Every wait has a deadline and says which step it is on.
 """
 
 import json
@@ -36,6 +37,7 @@ from .registry_push import push_image
 from .settings import AzureEnvironment
 
 PROJECT_TAG = "garch-mlops"
+RUN_TAG = "run"
 DELETE_AFTER_TAG = "DeleteAfter"
 LOG_TAIL = 50
 
@@ -56,10 +58,11 @@ class AciDeployment(Deployment):
         local_image: str | None = None,
         clients: AzureClients | None = None,
         progress: Progress | None = None,
-        created_group: bool = False,
+        resources: list[str] | None = None,
         image: str | None = None,
         url: str | None = None,
     ) -> None:
+        super().__init__()
         self._project = project
         self._azure = azure
         self._env = dict(env or {})
@@ -68,7 +71,10 @@ class AciDeployment(Deployment):
         self._local_image = local_image
         self._clients = clients
         self._progress = progress or Progress()
-        self._created_group = created_group
+        self._resources = list(resources or [])
+        self._group_requested = resources is not None
+        """Whether the run's resource group may exist: a new deployment's before it asks ARM for one; always for
+        one attached from a record, whatever that record says."""
         self._image = image
         self._url = url
 
@@ -88,11 +94,15 @@ class AciDeployment(Deployment):
         return self.names.resource_group
 
     def start(self) -> None:
-        group = self._get_group()
-        if group is not None and self._image is not None and _is_stopped(group):
-            self._start_stopped_group()
-            return
-        self._provision()
+        try:
+            group = self._get_group() if self._group_requested else None
+            if group is not None and self._image is not None and _is_stopped(group):
+                self._start_stopped_group()
+                return
+            self._provision()
+        finally:
+            if self._group_requested:
+                self._record()
 
     def stop(self) -> None:
         with arm_operation(f"stopping container group {self.names.container_group}"):
@@ -105,21 +115,36 @@ class AciDeployment(Deployment):
             last_seen=lambda: f"state {self._group_state()}",
         )
 
-    def teardown(self) -> None:
-        """Delete the run's resource group and check it is gone; already gone is success."""
-        if not self._created_group:
-            return
+    def teardown(self) -> list[str]:
+        """Delete the run's resource group if ARM has it, and check it is gone; already gone is success."""
+        if not self._group_requested:
+            return []  # never asked ARM for anything
         rg = self.resource_group
-        try:
-            poller = self.clients.resources.resource_groups.begin_delete(rg)
-        except ResourceNotFoundError:
-            self._created_group = False
-            return
-        self._progress.wait_for_poller(f"deleting resource group {rg}", poller, self._timeout)
-        with arm_operation(f"checking resource group {rg} is gone"):
-            if self.clients.resources.resource_groups.check_existence(rg):
-                raise DeploymentError(f"resource group {rg} still exists after its deletion finished")
-        self._created_group = False
+        resource_groups = self.clients.resources.resource_groups
+        existing = get_or_none(f"reading resource group {rg}", lambda: resource_groups.get(rg))
+        if existing is not None:
+            self._refuse_unless_ours(existing)
+            try:
+                poller = resource_groups.begin_delete(rg)
+            except ResourceNotFoundError:
+                existing = None  # deleted between the read and the delete
+            else:
+                self._progress.wait_for_poller(f"deleting resource group {rg}", poller, self._timeout)
+                with arm_operation(f"checking resource group {rg} is gone"):
+                    if resource_groups.check_existence(rg):
+                        raise DeploymentError(f"resource group {rg} still exists after its deletion finished")
+        self._resources, self._group_requested = [], False
+        self._record(gone=True)
+        return [f"resource group {rg} (and everything in it)"] if existing is not None else []
+
+    def _refuse_unless_ours(self, group: Any) -> None:
+        """A group of this name that another run or project tagged is not ours to delete or to deploy into."""
+        tags = group.tags or {}
+        if tags.get("project") != PROJECT_TAG or tags.get(RUN_TAG) != self.names.run_id:
+            raise DeploymentError(
+                f"resource group {group.name} is not this run's (tags project={tags.get('project')!r}, "
+                f"{RUN_TAG}={tags.get(RUN_TAG)!r}; this run is {self.names.run_id!r}): leaving it alone"
+            )
 
     def logs(self) -> str:
         with arm_operation(f"reading logs of {self.names.container_group}"):
@@ -134,7 +159,7 @@ class AciDeployment(Deployment):
         return {
             "environment": self.environment,
             "names": self.names.as_dict(),
-            "created_group": self._created_group,
+            "resources": self._resources,
             "image": self._image,
             "url": self._url,
             "env": self._env,
@@ -155,7 +180,7 @@ class AciDeployment(Deployment):
             env=state["env"],
             secure_env=secure_env,
             names=AciNames(**state["names"]),
-            created_group=state["created_group"],
+            resources=list(state.get("resources", [])),
             image=state["image"],
             url=state["url"],
         )
@@ -175,13 +200,23 @@ class AciDeployment(Deployment):
         location = self._project.azure.location
         self._ensure_resource_group(location)
         registry = self._ensure_registry(location)
+        self._provisioned(f"container registry {self.names.registry}")
         image = push_image(self._local_image or build_service_image(), registry, self._project.deployment.image_name)
         workspace = self._ensure_workspace(location)
+        self._provisioned(f"Log Analytics workspace {self.names.workspace}")
         connection_string = self._ensure_app_insights(location, workspace)
+        self._provisioned(f"Application Insights component {self.names.component}")
         self._ensure_model_storage(location)
         secure_env = {**self._secure_env, "APPLICATIONINSIGHTS_CONNECTION_STRING": connection_string}
         self.deploy_image(image, registry=registry, workspace=workspace, secure_env=secure_env)
         ensure_alert_rules(self.clients, self._project, self.names, self._progress)
+        self._provisioned("alert rules")
+
+    def _provisioned(self, resource: str) -> None:
+        """Record that `resource` exists now (a record of a half-done provisioning says exactly how far it got)."""
+        if resource not in self._resources:
+            self._resources.append(resource)
+        self._record()
 
     def deploy_image(
         self,
@@ -206,7 +241,10 @@ class AciDeployment(Deployment):
             if existing is not None and (existing.tags or {}).get(SPEC_HASH_TAG) == request.spec_hash():
                 self._progress.say(f"[container group] {self.names.container_group} already runs this spec; unchanged")
             else:
+                verb = "redeployed" if existing is not None else "created"
                 self._put_group(request, previous)
+                self.created_now.append(f"container group {self.names.container_group} ({verb}, {image})")
+                self._provisioned(f"container group {self.names.container_group}")
             self._verify(image)
         except DeploymentError as failure:
             if previous and previous != image and self._project.azure.rollback_on_failed_verification:
@@ -217,6 +255,8 @@ class AciDeployment(Deployment):
                     f"{image} failed verification ({failure}); rolled back to {previous}"
                 ) from failure
             raise
+        finally:
+            self._record()
 
     def rollback(self) -> str:
         """Redeploy the image that ran before the current one; returns it."""
@@ -234,21 +274,27 @@ class AciDeployment(Deployment):
     def _ensure_resource_group(self, location: str) -> None:
         rg = self.resource_group
         resource_groups = self.clients.resources.resource_groups
-        with arm_operation(f"checking resource group {rg}"):
-            exists = resource_groups.check_existence(rg)
-        if exists:
-            self._progress.say(f"[resource group] {rg} exists; using it")
+        existing = get_or_none(f"reading resource group {rg}", lambda: resource_groups.get(rg))
+        if existing is not None:
+            self._refuse_unless_ours(existing)
+            self._group_requested = True
+            self._provisioned(f"resource group {rg}")
+            self._progress.say(f"[resource group] {rg} exists and is this run's; using it")
             return
         delete_after = datetime.now(timezone.utc) + timedelta(hours=self._project.azure.delete_after_hours)
         tags = {
             "project": PROJECT_TAG,
+            RUN_TAG: self.names.run_id,
             "environment": "prod",
             "created-by": "mlops-deploy",
             DELETE_AFTER_TAG: delete_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
+        self._group_requested = True
+        self._record()  # before the request: a process killed while ARM creates the group still has its record
         with arm_operation(f"creating resource group {rg}"):
             resource_groups.create_or_update(rg, {"location": location, "tags": tags})
-        self._created_group = True
+        self.created_now.append(f"resource group {rg}")
+        self._provisioned(f"resource group {rg}")
         self._progress.say(f"[resource group] created {rg} (DeleteAfter {tags[DELETE_AFTER_TAG]})")
 
     def _ensure_registry(self, location: str) -> RegistryLogin:

@@ -1,7 +1,10 @@
-"""`mlops-deploy` stands a deployment up, reports it, tears it down, and fails in one line."""
+"""`mlops-deploy` stands a deployment up, reports it, tears it down, and fails in one line; a failed or stopped
+deploy leaves neither a process nor a record behind."""
 
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -10,9 +13,13 @@ import httpx
 import pytest
 
 from provisioning.process import group_members
+from provisioning.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = str(ROOT / "azure_config.yaml")
+STATE = Path(".mlops-deploy") / "deployment.json"
+
+pytestmark = pytest.mark.usefixtures("sweeping_alone")
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -38,8 +45,11 @@ def test_deploy_twice_then_teardown_twice(tmp_path: Path) -> None:
         assert second.returncode == 0 and "already deployed" in second.stdout
     finally:
         down = cli("--action", "teardown", cwd=tmp_path)
-    assert down.returncode == 0 and "tore down the process deployment" in down.stdout
+    assert down.returncode == 0 and f"tore down the process deployment: removed process group {state['group']}" in (
+        down.stdout
+    )
     assert group_members(state["group"]) == []
+    assert not (tmp_path / STATE).exists()
     again = cli("--action", "teardown", cwd=tmp_path)
     assert again.returncode == 0 and "nothing to tear down" in again.stdout
 
@@ -99,3 +109,88 @@ def test_monitor_reports_each_check_and_fails_after_consecutive_failures(tmp_pat
     assert down.returncode == 1
     failures = [json.loads(line) for line in (tmp_path / "down.jsonl").read_text().splitlines()]
     assert len(failures) == 3  # failed_health_checks_before_alert
+
+
+@pytest.mark.deploy
+def test_a_deploy_that_fails_to_start_leaves_no_process_and_no_record(tmp_path: Path) -> None:
+    config = tmp_path / "slow.yaml"
+    config.write_text("deployment:\n  startup_timeout_s: 0.01\n")  # no service answers /health that soon
+    deploy = ["--action", "deploy", "--env", "process", "--config", str(config)]
+    failed = subprocess.run(
+        [sys.executable, str(ROOT / "mlops_deploy.py"), *deploy],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+    assert failed.returncode == 1
+    undone = re.search(r"the failed deploy was undone: removed process group (\d+)", failed.stderr)
+    assert undone, failed.stderr
+    assert group_members(int(undone.group(1))) == []
+    assert "health at http://127.0.0.1:" in failed.stderr.splitlines()[-1]
+    assert not (tmp_path / STATE).exists(), "a deployment that is gone is still recorded"
+
+
+@pytest.mark.deploy
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_deploy_stopped_while_it_starts_undoes_itself(signum: int, tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "mlops_deploy.py"), "--action", "deploy", "--env", "process", "--config", CONFIG],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(lambda: (tmp_path / STATE).exists(), what="the deploy's record", where=str(tmp_path), timeout_s=120)
+        group = json.loads((tmp_path / STATE).read_text())["group"]
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+    assert process.returncode == 128 + signum, stderr
+    word = "interrupted" if signum == signal.SIGINT else "terminated"
+    assert stderr.strip().splitlines()[-1] == f"mlops-deploy: {word}", stderr
+    assert f"the failed deploy was undone: removed process group {group}" in stderr
+    assert group_members(group) == []
+    assert not (tmp_path / STATE).exists()
+
+
+@pytest.mark.deploy
+def test_the_run_report_names_the_deployment_its_suites_ran_against(tmp_path: Path) -> None:
+    """`--action full` runs a session whose own test starts an inner session (with a deployment of its own): the
+    report must name the outer session's deployment, the one its suites ran against."""
+    suites = "tests/deploy/test_no_leftovers.py::test_a_finished_run_leaves_nothing tests/integration/test_workflows.py"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "mlops_deploy.py"),
+            "--action",
+            "full",
+            "--env",
+            "process",
+            "--config",
+            CONFIG,
+            "--reports-dir",
+            str(tmp_path / "reports"),
+            "--pytest-args",
+            f"{suites} -p no:cacheprovider --basetemp {tmp_path / 'run'}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    tore_down = re.search(r"garch-mlops: tore down the process deployment at (\S+):", result.stdout)
+    reported = re.search(r"^deployment: process at (\S+) running", result.stdout, re.MULTILINE)
+    assert tore_down and reported, result.stdout
+    assert reported.group(1) == tore_down.group(1)
+    assert "result: PASSED" in result.stdout
+    assert "Benchmarks are automatically disabled" not in result.stdout + result.stderr

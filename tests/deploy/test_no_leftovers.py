@@ -1,21 +1,26 @@
-"""Teardown leaves nothing behind, after a normal run and after Ctrl-C: checked through the OS and Docker."""
+"""Teardown leaves nothing behind, after a normal run, Ctrl-C and SIGTERM; after SIGKILL the session's reaper, or
+failing that the next session, removes what it left. Checked through the OS and Docker."""
 
 import json
 import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from provisioning.ownership import process_start_time
 from provisioning.process import group_members
-from tests.fixtures.deployment import HarnessOptions
+from provisioning.waiting import wait_until
+from tests.fixtures.deployment import REAPER_PID_FILE, HarnessOptions
 
 PROBE = Path(__file__).parent / "session_probe" / "probe_session.py"
 RUN_TIMEOUT_S = 600
+REAPER_WITHIN_S = 60.0
+
+pytestmark = pytest.mark.usefixtures("sweeping_alone")
 
 
 def leftovers(state: dict[str, Any]) -> list[str]:
@@ -33,6 +38,7 @@ def leftovers(state: dict[str, Any]) -> list[str]:
 def probe_run(
     environment: str, tmp_path: Path, *, block: bool, extra: tuple[str, ...] = (), **probe_env: str
 ) -> tuple[subprocess.Popen[str], Path]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     state_file = tmp_path / "state.json"
     env = {**os.environ, "PROBE_STATE_FILE": str(state_file), "PROBE_BLOCK": "1" if block else "", **probe_env}
     command = [
@@ -47,6 +53,8 @@ def probe_run(
         "-q",
         "--basetemp",
         str(tmp_path / "inner"),
+        "--reports-dir",
+        str(tmp_path / "reports"),
         "-o",
         "addopts=-p no:locust --import-mode=importlib",
         *extra,
@@ -56,14 +64,21 @@ def probe_run(
 
 
 def wait_for_file(path: Path, process: subprocess.Popen[str], timeout_s: float) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while not path.exists():
+    def recorded() -> bool:
         if process.poll() is not None:
             output = process.stdout.read() if process.stdout else ""
             pytest.fail(f"inner pytest ended before recording its deployment:\n{output}")
-        assert time.monotonic() < deadline, f"no deployment state after {timeout_s}s"
-        time.sleep(0.05)
+        return path.exists()
+
+    wait_until(recorded, what="the inner session's deployment record", where=str(path), timeout_s=timeout_s)
     return json.loads(path.read_text())
+
+
+def kill(process: subprocess.Popen[str]) -> str:
+    """SIGKILL: no handler, no teardown, no finally runs in it."""
+    process.kill()
+    output, _ = process.communicate(timeout=60)
+    return output
 
 
 @pytest.fixture
@@ -83,18 +98,65 @@ def test_a_finished_run_leaves_nothing(environment: str, tmp_path: Path) -> None
 
 
 @pytest.mark.deploy
-def test_an_interrupted_run_leaves_nothing(environment: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupted_or_terminated_run_leaves_nothing(environment: str, signum: int, tmp_path: Path) -> None:
     process, state_file = probe_run(environment, tmp_path, block=True)
     try:
         state = wait_for_file(state_file, process, RUN_TIMEOUT_S)
         assert leftovers(state), "the deployment should be up while the run is"
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         output, _ = process.communicate(timeout=120)
     finally:
         if process.poll() is None:
             process.kill()
     assert process.returncode == 2, output  # pytest's exit code for an interrupted run
-    assert "tore down" in output
+    assert "garch-mlops: tore down" in output
+    assert leftovers(state) == [], output
+
+
+@pytest.mark.deploy
+def test_what_a_killed_run_left_is_removed_by_its_reaper(environment: str, tmp_path: Path) -> None:
+    process, state_file = probe_run(environment, tmp_path, block=True)
+    try:
+        state = wait_for_file(state_file, process, RUN_TIMEOUT_S)
+        assert leftovers(state), "the deployment should be up while the run is"
+    finally:
+        output = kill(process)
+
+    reaper_log = tmp_path / "inner" / "reaper.log"
+
+    def reaped() -> bool:
+        return leftovers(state) == [] and f"session {state['session']}" in reaper_log.read_text()
+
+    wait_until(
+        reaped,
+        what="the reaper's cleanup",
+        where=f"session {state['session']}",
+        timeout_s=REAPER_WITHIN_S,
+        last_seen=lambda: f"left: {leftovers(state)}; reaper log: {reaper_log.read_text()!r}",
+    )
+    assert "reaper: removed" in reaper_log.read_text(), output
+
+
+@pytest.mark.deploy
+def test_what_a_killed_run_and_its_reaper_left_is_removed_by_the_next_session(environment: str, tmp_path: Path) -> None:
+    """As if the whole machine's processes of the run were killed at once: only the next session is left to clean."""
+    first = tmp_path / "first"
+    process, state_file = probe_run(environment, first, block=True)
+    try:
+        state = wait_for_file(state_file, process, RUN_TIMEOUT_S)
+        reaper = int((first / "inner" / REAPER_PID_FILE).read_text())
+        os.kill(reaper, signal.SIGKILL)
+    finally:
+        kill(process)
+    wait_until(lambda: process_start_time(reaper) is None, what="the reaper's end", where=f"pid {reaper}", timeout_s=30)
+    assert leftovers(state), "nothing was left to prove the next session's sweep on"
+
+    following, _ = probe_run(environment, tmp_path / "second", block=False)
+    output, _ = following.communicate(timeout=RUN_TIMEOUT_S)
+
+    assert following.returncode == 0, output
+    assert "garch-mlops: removed what a dead session left" in output and state["session"] in output, output
     assert leftovers(state) == [], output
 
 

@@ -321,12 +321,14 @@ def test_deploying_twice_changes_nothing_and_teardown_of_what_is_gone_succeeds(
 
     recorded = deployment.state()
     clients.resources.resource_groups.begin_delete(deployment.resource_group).result()  # gone behind our back
-    deployment.teardown()
-    deployment.teardown()
-    AciDeployment.from_state(recorded, deployment._project, AzureEnvironment()).teardown()
+    assert deployment.teardown() == []
+    assert deployment.teardown() == []
+    assert AciDeployment.from_state(recorded, deployment._project, AzureEnvironment()).teardown() == []
 
-    assert deployment.state()["created_group"] is False
-    assert [entry["status"] for entry in calls(emulator, "DELETE", RESOURCE_GROUPS)] == [202, 404, 404]
+    assert deployment.state()["resources"] == []
+    # Only the delete behind our back: each teardown asked ARM first (the second asks nothing: it knows it is gone).
+    assert [entry["status"] for entry in calls(emulator, "DELETE", RESOURCE_GROUPS)] == [202]
+    assert [entry["status"] for entry in calls(emulator, "GET", RESOURCE_GROUPS)][-2:] == [404, 404]
     emulator.assert_holds_nothing()
 
 

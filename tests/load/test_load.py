@@ -1,16 +1,13 @@
 """Load against the live deployment with locust (in a subprocess), gated on the configured SLOs."""
 
-from pathlib import Path
-
 import pytest
 
 from provisioning.config import ProjectConfig
 from provisioning.load_gate import SloViolations, evaluate, run_locust
 from tests.fixtures.deployment import HarnessOptions
+from tests.fixtures.reports import reports_dir
 
 pytestmark = pytest.mark.load
-
-REPORTS = Path("reports")
 
 
 def test_slos_hold_under_load(
@@ -18,7 +15,8 @@ def test_slos_hold_under_load(
 ) -> None:
     load = project_config.testing.load
     duration = pytestconfig.getoption("--load-duration") or load.duration_s
-    report = run_locust(live_url, load, duration_s=duration, reports=REPORTS, api_key=harness_options.api_key)
+    reports = reports_dir(pytestconfig)
+    report = run_locust(live_url, load, duration_s=duration, reports=reports, api_key=harness_options.api_key)
     print(
         f"\nload: {report.total.requests} requests, {report.total.rps:.1f} req/s, "
         f"{report.total.failures} failures, p95 {report.total.p95_ms:.0f} ms ({report.html})"

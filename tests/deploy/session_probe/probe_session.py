@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from provisioning.deployment import Deployment
-from provisioning.local_container import SESSION_LABEL
+from provisioning.ownership import SESSION_LABEL
+from provisioning.state_file import StateFile
 
 BLOCK_DEADLINE_S = 300
 WORKER_PROBES = 4
@@ -34,7 +35,7 @@ def session_containers(state: dict[str, Any]) -> list[str]:
 
 @pytest.mark.skipif(bool(os.environ.get("PROBE_RECORD_DIR")), reason="the xdist probe records per worker")
 def test_probe(deployment: Deployment) -> None:
-    Path(os.environ["PROBE_STATE_FILE"]).write_text(json.dumps(deployment.state()))
+    StateFile(Path(os.environ["PROBE_STATE_FILE"])).write(deployment.state())  # atomic: read while it runs
     if os.environ.get("PROBE_BLOCK"):
         deadline = time.monotonic() + BLOCK_DEADLINE_S
         while time.monotonic() < deadline:  # waits for the outer test's SIGINT
