@@ -13,7 +13,7 @@ help:
 	@echo "make run    deploy (image in a container, or a process), run every live suite, report, tear down"
 	@echo "make test   everything CI runs: unit suites, then every live suite on a process and on the image"
 	@echo "make image  build the service image (garch-mlops:<version>) without any image registry"
-	@echo "make lint   ruff and mypy"
+	@echo "make lint   ruff, mypy and the layers contract (import-linter)"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -99,7 +99,7 @@ test-local: install
 test-prod-emulator: install
 	bash scripts/ensure_docker_engine.sh
 	$(PYTEST) -m deploy --env prod --azure-emulator $(LIVE_ARGS) $(COV_ARGS) --junitxml=$(REPORTS)/junit-prod-emulator.xml
-	$(PYTEST) tests/emulator -m emulator $(COV_ARGS) --junitxml=$(REPORTS)/junit-emulator.xml
+	$(PYTEST) tests/arm_emulator -m emulator $(COV_ARGS) --junitxml=$(REPORTS)/junit-emulator.xml
 
 test-prod: install
 	$(PYTEST) -m deploy --env prod $(LIVE_ARGS) --junitxml=$(REPORTS)/junit-prod.xml
@@ -114,7 +114,8 @@ coverage-report: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy service provisioning
+	$(PY) -m mypy service provisioning harness
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) $(REPORTS) build .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage .coverage.*

@@ -12,18 +12,17 @@ import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from provisioning.config import ConfigError, ProjectConfig, load_config
+from provisioning.environments import ENVIRONMENTS, SECRET_VARIABLES, attach_deployment, create_deployment
+from provisioning.environments.base import Deployment
+from provisioning.environments.leftovers import remove_leftovers
+from provisioning.environments.ownership import Ownership
+from provisioning.errors import DeploymentError
+from provisioning.models.stores import SERVED_FROM_STORE, STORE_SECRET, open_environment_store, serving_env
+from provisioning.reporting import render
+from provisioning.state_file import StateFile
+from provisioning.termination import Terminated, handle_sigterm_as_interrupt
 from service.model_store import ModelStore, ModelStoreError
-
-from .config import ConfigError, ProjectConfig, load_config
-from .deployment import Deployment
-from .environment_store import SERVED_FROM_STORE, STORE_SECRET, open_environment_store, serving_env
-from .environments import ENVIRONMENTS, SECRET_VARIABLES, attach_deployment, create_deployment
-from .errors import DeploymentError
-from .leftovers import remove_leftovers
-from .ownership import Ownership
-from .run_report import render
-from .state_file import StateFile
-from .termination import Terminated, handle_sigterm_as_interrupt
 
 STATE_FILE = Path(".mlops-deploy/deployment.json")
 ACTIONS = {
@@ -126,7 +125,7 @@ def teardown(_: argparse.Namespace, config: ProjectConfig) -> int:
 
 
 def rollback(_: argparse.Namespace, config: ProjectConfig) -> int:
-    from .azure.aci_deployment import AciDeployment
+    from provisioning.environments.azure.aci_deployment import AciDeployment
 
     deployment = recorded(config)
     if not isinstance(deployment, AciDeployment):
@@ -137,10 +136,10 @@ def rollback(_: argparse.Namespace, config: ProjectConfig) -> int:
 
 
 def sweep(_: argparse.Namespace, config: ProjectConfig) -> int:
-    from .azure.clients import AzureClients
-    from .azure.progress import Progress
-    from .azure.settings import AzureEnvironment
-    from .azure.sweep import sweep as sweep_expired
+    from provisioning.environments.azure.clients import AzureClients
+    from provisioning.environments.azure.progress import Progress
+    from provisioning.environments.azure.settings import AzureEnvironment
+    from provisioning.environments.azure.sweep import sweep as sweep_expired
 
     deleted = sweep_expired(AzureClients(AzureEnvironment()), Progress(), config.azure.operation_timeout_s)
     print(f"deleted {len(deleted)} expired resource group(s){': ' + ', '.join(deleted) if deleted else ''}")
@@ -151,7 +150,7 @@ def environment_store(args: argparse.Namespace, config: ProjectConfig, *, create
     """prod: the recorded deployment's own store (its account found through ARM, reached with its key); else the
     configured one. `deploy` again afterwards makes the deployment serve what was published."""
     if args.env == "prod":
-        from .azure.aci_deployment import AciDeployment
+        from provisioning.environments.azure.aci_deployment import AciDeployment
 
         deployment = recorded(config)
         storage = deployment.model_storage() if isinstance(deployment, AciDeployment) else None
@@ -163,9 +162,9 @@ def environment_store(args: argparse.Namespace, config: ProjectConfig, *, create
 
 def publish(args: argparse.Namespace, config: ProjectConfig) -> int:
     """Fit, evaluate and publish the configured models to the environment's store; non-zero if any is refused."""
-    from .model_publishing import publish_models
-    from .model_tables import Row, evaluation_table, gate_status
-    from .training_data import load_training_data
+    from provisioning.models.publishing import publish_models
+    from provisioning.models.tables import Row, evaluation_table, gate_status
+    from provisioning.models.training_data import load_training_data
 
     models = config.models
     store = environment_store(args, config, create=True)
@@ -184,7 +183,7 @@ def publish(args: argparse.Namespace, config: ProjectConfig) -> int:
 
 def models(args: argparse.Namespace, config: ProjectConfig) -> int:
     """The current version of each model in the environment's store, and how it scored."""
-    from .model_tables import evaluation_table, store_rows
+    from provisioning.models.tables import evaluation_table, store_rows
 
     store = environment_store(args, config)
     rows = store_rows(store)
@@ -250,7 +249,7 @@ def full(args: argparse.Namespace, _: ProjectConfig) -> int:
 
 def monitor(args: argparse.Namespace, config: ProjectConfig) -> int:
     """Poll /health of the recorded deployment (or --url) until --duration ends or it fails N times in a row."""
-    from .monitor import run_monitor
+    from provisioning.monitoring.health_monitor import run_monitor
 
     deployment = recorded(config)
     url = args.url or (deployment.url if deployment else None)

@@ -12,9 +12,8 @@ from pydantic_settings import (
 )
 from typing_extensions import Self
 
+from provisioning.monitoring.catalogue import DEFAULT_ALERTS, AlertRule, check_catalogue
 from service.garch.catalogue import BUILTIN_MODELS, ModelName
-
-from .alert_catalogue import DEFAULT_ALERTS, AlertRule, check_catalogue
 
 DEFAULT_CONFIG_PATH = Path("azure_config.yaml")
 

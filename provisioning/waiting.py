@@ -6,7 +6,7 @@ from typing import TypeVar
 
 import httpx
 
-from .errors import DeploymentTimeout
+from provisioning.errors import DeploymentTimeout
 
 TRANSIENT_HTTP_ERRORS = (
     httpx.ConnectError,

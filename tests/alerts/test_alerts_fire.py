@@ -1,7 +1,8 @@
 """Alerts verified by their effects: real faults on the live deployment reach the webhook, and clear again.
 
-Prometheus scrapes the deployment and evaluates the catalogue on a compressed clock (tests/fixtures/monitoring.py);
-nothing here pushes a metric or reads a configuration back in place of the real thing.
+Prometheus scrapes the deployment and evaluates the catalogue on a compressed clock
+(harness/pytest_plugin/monitoring.py); nothing here pushes a metric or reads a configuration back in place of
+the real thing.
 """
 
 import itertools
@@ -16,19 +17,19 @@ from types import TracebackType
 import httpx
 import pytest
 
-from provisioning.alert_catalogue import AlertRule
-from provisioning.alert_verification import (
+from harness.alerting.prometheus_stack import PrometheusStack
+from harness.alerting.verification import (
     assert_alertmanager_loaded,
     assert_rules_loaded,
     wait_for_notification,
     wait_until_quiet,
 )
+from harness.alerting.webhook_receiver import WebhookReceiver
+from harness.pytest_plugin.deployment import HarnessOptions
+from harness.pytest_plugin.monitoring import AlertReport, AlertTiming
 from provisioning.config import ProjectConfig
-from provisioning.deployment import Deployment
-from provisioning.prometheus_stack import PrometheusStack
-from provisioning.webhook_receiver import WebhookReceiver
-from tests.fixtures.deployment import HarnessOptions
-from tests.fixtures.monitoring import AlertReport, AlertTiming
+from provisioning.environments.base import Deployment
+from provisioning.monitoring.catalogue import AlertRule
 
 pytestmark = pytest.mark.alerts
 

@@ -7,10 +7,15 @@ Azure itself; what is checked here is that exactly the catalogue's rules exist, 
 
 import pytest
 
-from provisioning.azure.aci_deployment import AciDeployment
-from provisioning.azure.alert_rules import LOG_ALERTS, METRIC_ALERTS, rendered_alert_resources, verify_alert_rules
+from harness.pytest_plugin.deployment import HarnessOptions
 from provisioning.config import ProjectConfig
-from tests.fixtures.deployment import HarnessOptions
+from provisioning.environments.azure.aci_deployment import AciDeployment
+from provisioning.environments.azure.alert_rules import (
+    LOG_ALERTS,
+    METRIC_ALERTS,
+    rendered_alert_resources,
+    verify_alert_rules,
+)
 
 pytestmark = [pytest.mark.alerts, pytest.mark.deploy]
 

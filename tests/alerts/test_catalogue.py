@@ -11,16 +11,16 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from provisioning.alert_catalogue import DEFAULT_ALERTS, AlertRule, ServiceLimits
-from provisioning.azure_alerts import (
+from provisioning.config import ConfigError, MonitoringSection, ProjectConfig, load_config
+from provisioning.monitoring.azure_alerts import (
     ACI_NAMESPACE,
     AzureResource,
     AzureScope,
     notification_notes,
     render_azure_monitor,
 )
-from provisioning.config import ConfigError, MonitoringSection, ProjectConfig, load_config
-from provisioning.prometheus_rules import Cadence, go_duration, go_float, render_rule_groups
+from provisioning.monitoring.catalogue import DEFAULT_ALERTS, AlertRule, ServiceLimits
+from provisioning.monitoring.prometheus_rules import Cadence, go_duration, go_float, render_rule_groups
 
 pytestmark = pytest.mark.unit
 

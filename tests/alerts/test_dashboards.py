@@ -9,12 +9,12 @@ import httpx
 import pytest
 import yaml
 
-from provisioning.alert_catalogue import ServiceLimits
-from provisioning.azure_alerts import AzureScope, aci_threshold
-from provisioning.azure_dashboard import ACI_METRICS, AVERAGE, MAXIMUM, MINIMUM, azure_dashboard
+from harness.alerting.prometheus_stack import PrometheusStack, run_tool
 from provisioning.config import ProjectConfig, load_config
-from provisioning.grafana_dashboard import COMMITTED, RATE, grafana_dashboard, render
-from provisioning.prometheus_stack import PrometheusStack, run_tool
+from provisioning.monitoring.azure_alerts import AzureScope, aci_threshold
+from provisioning.monitoring.azure_dashboard import ACI_METRICS, AVERAGE, MAXIMUM, MINIMUM, azure_dashboard
+from provisioning.monitoring.catalogue import ServiceLimits
+from provisioning.monitoring.grafana_dashboard import COMMITTED, RATE, grafana_dashboard, render
 from service import metrics as service_metrics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +54,7 @@ def service_metric_names() -> set[str]:
 @pytest.mark.unit
 def test_the_committed_grafana_dashboard_is_the_generated_one() -> None:
     assert COMMITTED.read_text() == render(load_config(ROOT / "azure_config.yaml")), (
-        "monitoring/dashboards/grafana.json is stale: run python -m provisioning.grafana_dashboard"
+        "monitoring/dashboards/grafana.json is stale: run python -m provisioning.monitoring.grafana_dashboard"
     )
 
 

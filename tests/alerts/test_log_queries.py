@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from provisioning.config import ProjectConfig
-from provisioning.deployment import Deployment
+from provisioning.environments.base import Deployment
 
 QUERIES = Path(__file__).resolve().parents[2] / "monitoring" / "queries.kql"
 HEADER = re.compile(r"^// ---- (\w+): (.*)$", re.MULTILINE)

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from provisioning.deployment import Deployment
-from provisioning.monitor import EXIT_HEALTHY, EXIT_UNHEALTHY, monitor
+from provisioning.environments.base import Deployment
+from provisioning.monitoring.health_monitor import EXIT_HEALTHY, EXIT_UNHEALTHY, monitor
 
 
 def scripted(answers: list[int | type[httpx.TransportError]]) -> tuple[httpx.Client, list[httpx.Request]]:

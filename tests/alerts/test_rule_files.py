@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from provisioning.alert_catalogue import AlertRule, ServiceLimits
+from harness.alerting.prometheus_stack import run_tool
 from provisioning.config import ProjectConfig
-from provisioning.prometheus_rules import (
+from provisioning.monitoring.catalogue import AlertRule, ServiceLimits
+from provisioning.monitoring.prometheus_rules import (
     RULES_FILE,
     TARGETS_FILE,
     Cadence,
@@ -27,7 +28,6 @@ from provisioning.prometheus_rules import (
     rule_annotations,
     rule_labels,
 )
-from provisioning.prometheus_stack import run_tool
 
 pytestmark = pytest.mark.unit
 

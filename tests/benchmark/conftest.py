@@ -12,15 +12,16 @@ from typing import Any
 import numpy as np
 import pytest
 
-from provisioning.benchmark_report import RATIOS_KEY, latest_saved_ratios, markdown_summary
-from provisioning.process import ProcessDeployment
-from provisioning.uvicorn_app import UvicornAppDeployment
+from harness.benchmarks import naive_peer as naive_peer_module
+from harness.benchmarks.budget import BenchmarkSettings, Budget
+from harness.benchmarks.ledger import Ledger
+from harness.benchmarks.report import RATIOS_KEY, latest_saved_ratios, markdown_summary
+from harness.benchmarks.uvicorn_app import UvicornAppDeployment
+from provisioning.environments.process import ProcessDeployment
 from service.garch.prefitted import load_sp500_returns
-from tests.benchmark.budget import BenchmarkSettings, Budget
-from tests.benchmark.ledger import Ledger
 
 REPORTS = Path("reports")
-HERE = Path(__file__).resolve().parent
+PEER_DIR = Path(naive_peer_module.__file__).resolve().parent
 
 
 LEDGER = pytest.StashKey[Ledger]()
@@ -61,7 +62,7 @@ def two_workers() -> Iterator[ProcessDeployment]:
 
 @pytest.fixture(scope="session")
 def naive_peer() -> Iterator[UvicornAppDeployment]:
-    with UvicornAppDeployment("naive_peer:app", app_dir=HERE, workers=1) as deployment:
+    with UvicornAppDeployment("naive_peer:app", app_dir=PEER_DIR, workers=1) as deployment:
         yield deployment
 
 
@@ -87,7 +88,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     (REPORTS / "benchmark_ratios.json").write_text(
         json.dumps({"context": context, RATIOS_KEY: [r.to_json() for r in ledger.results]}, indent=2)
     )
-    from provisioning.benchmark_plot import write_benchmark_plot  # matplotlib only when there is something to plot
+    from harness.benchmarks.plot import write_benchmark_plot  # matplotlib only when there is something to plot
 
     title = f"GARCH API benchmarks ({ledger.mode} mode, {context['started']}, commit {context['commit']})"
     write_benchmark_plot(ledger.results, REPORTS / "benchmarks.png", title=title)

@@ -13,11 +13,11 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 
-from provisioning.benchmark_report import RatioResult, Side
-from provisioning.process import ProcessDeployment
-from tests.benchmark.budget import Budget
-from tests.benchmark.ledger import Ledger
-from tests.benchmark.side_by_side import interleaved_ms
+from harness.benchmarks.budget import Budget
+from harness.benchmarks.ledger import Ledger
+from harness.benchmarks.report import RatioResult, Side
+from harness.benchmarks.side_by_side import interleaved_ms
+from provisioning.environments.process import ProcessDeployment
 from tests.benchmark.test_model_layer import HORIZON, arch_pipeline
 
 pytestmark = pytest.mark.benchmark

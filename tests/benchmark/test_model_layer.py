@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 from arch import arch_model
 
-from provisioning.benchmark_report import RatioResult, Side
+from harness.benchmarks.budget import Budget
+from harness.benchmarks.ledger import Ledger
+from harness.benchmarks.report import RatioResult, Side
+from harness.benchmarks.side_by_side import interleaved_ms
 from service.config import Settings
 from service.garch.fitting import VolatilityForecast, fit, forecast
 from service.garch.spec import ModelSpec
-from tests.benchmark.budget import Budget
-from tests.benchmark.ledger import Ledger
-from tests.benchmark.side_by_side import interleaved_ms
 
 pytestmark = pytest.mark.benchmark
 

@@ -11,13 +11,13 @@ import statistics
 import numpy as np
 import pytest
 
-from provisioning.benchmark_report import RatioResult, Side
-from provisioning.process import ProcessDeployment
-from provisioning.uvicorn_app import UvicornAppDeployment
-from provisioning.wrk_load import WrkLoad
-from tests.benchmark.budget import Budget
-from tests.benchmark.ledger import Ledger
-from tests.benchmark.side_by_side import Burst, Target, alternating_bursts
+from harness.benchmarks.budget import Budget
+from harness.benchmarks.ledger import Ledger
+from harness.benchmarks.report import RatioResult, Side
+from harness.benchmarks.side_by_side import Burst, Target, alternating_bursts
+from harness.benchmarks.uvicorn_app import UvicornAppDeployment
+from harness.benchmarks.wrk_load import WrkLoad
+from provisioning.environments.process import ProcessDeployment
 
 pytestmark = pytest.mark.benchmark
 

@@ -18,8 +18,8 @@ if sys.version_info >= (3, 11):
 else:  # Python 3.10
     import tomli as tomllib
 
+from harness.pytest_plugin.deployment import HarnessOptions
 from provisioning.config import ProjectConfig
-from tests.fixtures.deployment import HarnessOptions
 
 pytestmark = pytest.mark.contract
 

@@ -7,14 +7,14 @@ bridge network cannot reach, so the local (image) deployment is verified on a mo
 import httpx
 import pytest
 
+from harness.pytest_plugin.azurite import Azurite
+from harness.pytest_plugin.deployment import HarnessOptions
 from provisioning.config import ProjectConfig
-from provisioning.model_publishing import build_artifact, publish_models
-from provisioning.process import ProcessDeployment
-from provisioning.training_data import load_training_data
+from provisioning.environments.process import ProcessDeployment
+from provisioning.models.publishing import build_artifact, publish_models
+from provisioning.models.training_data import load_training_data
 from service.garch.catalogue import BUILTIN_MODELS
 from service.model_store import open_store
-from tests.fixtures.azurite import Azurite
-from tests.fixtures.deployment import HarnessOptions
 
 SWITCHED = "egarch_1_1"
 

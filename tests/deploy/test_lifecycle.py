@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from provisioning.config import ProjectConfig
-from provisioning.deployment import Deployment
+from provisioning.environments.base import Deployment
 
 REQUESTS_AFTER_READY = 50
 

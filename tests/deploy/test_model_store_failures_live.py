@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.pytest_plugin.deployment import HarnessOptions
+from provisioning.environments.process import ProcessDeployment
 from provisioning.errors import DeploymentTimeout
-from provisioning.process import ProcessDeployment
-from tests.fixtures.deployment import HarnessOptions
 
 NOT_HEALTHY_WITHIN_S = 15.0
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from provisioning.ownership import process_start_time
-from provisioning.process import group_members
+from harness.pytest_plugin.deployment import REAPER_PID_FILE, HarnessOptions
+from provisioning.environments.ownership import process_start_time
+from provisioning.environments.process import group_members
 from provisioning.waiting import wait_until
-from tests.fixtures.deployment import REAPER_PID_FILE, HarnessOptions
 
 PROBE = Path(__file__).parent / "session_probe" / "probe_session.py"
 RUN_TIMEOUT_S = 600

@@ -1,23 +1,23 @@
 """What the deployment serves is what the store holds as current, and a new version is served after a restart.
 
-The session publishes every served model to a directory store before it deploys (tests/fixtures/model_store.py);
+The session publishes every served model to a directory store before it deploys (harness/pytest_plugin/model_store.py);
 the process deployment reads it directly, the local one through a read-only mount at the same path.
 """
 
 import httpx
 import numpy as np
 
+from harness.pytest_plugin.deployment import HarnessOptions
+from harness.pytest_plugin.model_store import served_store
 from provisioning.config import ProjectConfig
-from provisioning.deployment import Deployment
-from provisioning.model_publishing import build_artifact
-from provisioning.training_data import load_training_data
+from provisioning.environments.base import Deployment
+from provisioning.models.publishing import build_artifact
+from provisioning.models.training_data import load_training_data
 from service.config import Settings
 from service.garch.catalogue import BUILTIN_MODELS
 from service.garch.fitting import forecast
 from service.garch.rebuild import rebuild
 from service.model_store import ModelStore, StoredArtifact
-from tests.fixtures.deployment import HarnessOptions
-from tests.fixtures.model_store import served_store
 
 RTOL = 1e-9
 HORIZON = 5

@@ -7,9 +7,9 @@ import uuid
 import httpx
 import pytest
 
-from provisioning.deployment import Deployment
-from tests.fixtures.deployment import HarnessOptions
-from tests.prometheus_text import sample
+from harness.prometheus_text import sample
+from harness.pytest_plugin.deployment import HarnessOptions
+from provisioning.environments.base import Deployment
 
 pytestmark = pytest.mark.integration
 

@@ -2,10 +2,10 @@
 
 import pytest
 
+from harness.load.gate import SloViolations, evaluate, run_locust
+from harness.pytest_plugin.deployment import HarnessOptions
+from harness.pytest_plugin.reports import reports_dir
 from provisioning.config import ProjectConfig
-from provisioning.load_gate import SloViolations, evaluate, run_locust
-from tests.fixtures.deployment import HarnessOptions
-from tests.fixtures.reports import reports_dir
 
 pytestmark = pytest.mark.load
 

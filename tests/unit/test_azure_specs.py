@@ -6,7 +6,8 @@ from types import SimpleNamespace
 import pytest
 from azure.mgmt.containerinstance import ContainerInstanceManagementClient
 
-from provisioning.azure.container_group_spec import (
+from provisioning.config import AzureSection
+from provisioning.environments.azure.container_group_spec import (
     IMAGE_TAG,
     PREVIOUS_IMAGE_TAG,
     SPEC_HASH_TAG,
@@ -15,11 +16,10 @@ from provisioning.azure.container_group_spec import (
     WorkspaceLogin,
     container_group,
 )
-from provisioning.azure.credentials import StaticTokenCredential, make_credential
-from provisioning.azure.names import AciNames
-from provisioning.azure.settings import AzureEnvironment
-from provisioning.azure.sweep import expired
-from provisioning.config import AzureSection
+from provisioning.environments.azure.credentials import StaticTokenCredential, make_credential
+from provisioning.environments.azure.names import AciNames
+from provisioning.environments.azure.settings import AzureEnvironment
+from provisioning.environments.azure.sweep import expired
 from provisioning.errors import EnvironmentUnavailable
 
 

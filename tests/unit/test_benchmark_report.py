@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from provisioning.benchmark_plot import write_benchmark_plot
-from provisioning.benchmark_report import (
+from harness.benchmarks.cpu_usage import TICKS_PER_S, CpuWindow, group_cpu_s, machine_busy_s
+from harness.benchmarks.plot import write_benchmark_plot
+from harness.benchmarks.report import (
     RATIOS_KEY,
     RatioMissed,
     RatioResult,
@@ -18,7 +19,6 @@ from provisioning.benchmark_report import (
     latest_saved_ratios,
     markdown_summary,
 )
-from provisioning.cpu_usage import TICKS_PER_S, CpuWindow, group_cpu_s, machine_busy_s
 
 pytestmark = pytest.mark.unit
 

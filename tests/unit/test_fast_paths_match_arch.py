@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from arch.univariate import EGARCH, GARCH
 
+from harness.arch_reference import arch_fit
 from service.garch.fitting import fit, forecast, seeded_shocks
 from service.garch.grid_search import volatility_process
 from service.garch.prefitted import TrainingData
 from service.garch.spec import ModelSpec
-from tests.arch_reference import arch_fit
 
 SPECS = [
     ModelSpec(),

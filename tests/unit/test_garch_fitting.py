@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from arch.univariate import EGARCH, GARCH, ConstantMean, Normal
 
+from harness.arch_reference import arch_fit
 from service.garch.errors import UnprocessableSeriesError
 from service.garch.fitting import build_model, fit, forecast
 from service.garch.prefitted import TrainingData
 from service.garch.spec import MAX_LAG, TRADING_DAYS_PER_YEAR, ModelSpec
-from tests.arch_reference import arch_fit
 
 RTOL = 1e-6
 SEED, SIMULATIONS = 7, 500

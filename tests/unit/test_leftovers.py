@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from provisioning import cli
-from provisioning.leftovers import remove_leftovers
-from provisioning.ownership import OWNER_VARIABLE, SESSION_VARIABLE, Owner, Ownership
-from provisioning.process import group_members
+from provisioning.environments.leftovers import remove_leftovers
+from provisioning.environments.ownership import OWNER_VARIABLE, SESSION_VARIABLE, Owner, Ownership
+from provisioning.environments.process import group_members
 from provisioning.state_file import StateFile
 
 

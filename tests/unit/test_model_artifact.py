@@ -5,14 +5,14 @@ import json
 import numpy as np
 import pytest
 
-from provisioning.training_data import DatedReturns, sp500_returns
+from harness.pytest_plugin.model_store import quick_artifact
+from provisioning.models.training_data import DatedReturns, sp500_returns
 from service.garch.catalogue import BUILTIN_MODELS
 from service.garch.fitting import fit, forecast
 from service.garch.prefitted import ServedModel
 from service.garch.rebuild import rebuild
 from service.model_store import ArtifactCorrupt, ArtifactIncompatible, ModelArtifact
 from service.model_store.artifact import artifact_bytes, decode_artifact, encode_artifact
-from tests.fixtures.model_store import quick_artifact
 
 RTOL = 1e-9
 SEED, SIMULATIONS = 20181231, 1000

@@ -6,16 +6,16 @@ import numpy as np
 import pytest
 import yaml
 
+from harness.pytest_plugin.azurite import Azurite
 from provisioning.cli import main, service_env
 from provisioning.config import ConfigError, ModelEvaluationSection, ModelStoreSection, load_config
-from provisioning.environment_store import serving_env, store_location
-from provisioning.model_publishing import publish_models
-from provisioning.training_data import TrainingDataError, csv_returns, sp500_returns
+from provisioning.models.publishing import publish_models
+from provisioning.models.stores import serving_env, store_location
+from provisioning.models.training_data import TrainingDataError, csv_returns, sp500_returns
 from service.garch.catalogue import BUILTIN_MODELS
 from service.garch.prefitted import load_sp500_returns
 from service.model_store import open_store
 from service.model_store.artifact import returns_sha256
-from tests.fixtures.azurite import Azurite
 
 QUICK_MODELS = {"evaluation": {"refit_every": 500}}
 

@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from provisioning.process import free_loopback_port
+from harness.pytest_plugin.azurite import Azurite
+from harness.pytest_plugin.model_store import quick_artifact
+from provisioning.environments.process import free_loopback_port
 from service.config import Settings
 from service.garch.catalogue import BUILTIN_MODELS
 from service.garch.fitting import forecast
 from service.garch.rebuild import rebuild
 from service.main import create_app
 from service.model_store import ModelArtifact, open_store
-from tests.fixtures.azurite import Azurite
-from tests.fixtures.model_store import quick_artifact
 
 RTOL = 1e-9
 ClientFactory = Callable[..., TestClient]

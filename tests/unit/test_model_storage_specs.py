@@ -9,8 +9,10 @@ import uuid
 import pytest
 from pydantic import ValidationError
 
-from provisioning.azure.container_group_spec import container_group
-from provisioning.azure.model_storage import (
+from harness.pytest_plugin.azurite import ACCOUNT, ACCOUNT_KEY, Azurite
+from provisioning.config import AzureSection, ModelStorageSection, ModelStoreSection
+from provisioning.environments.azure.container_group_spec import container_group
+from provisioning.environments.azure.model_storage import (
     STORAGE_BLOB_DATA_READER,
     account_parameters,
     connection_string,
@@ -19,10 +21,8 @@ from provisioning.azure.model_storage import (
     role_assignment_name,
     serving_env,
 )
-from provisioning.azure.names import AciNames, storage_account_name
-from provisioning.config import AzureSection, ModelStorageSection, ModelStoreSection
+from provisioning.environments.azure.names import AciNames, storage_account_name
 from service.model_store import StoreUnreachable, open_store
-from tests.fixtures.azurite import ACCOUNT, ACCOUNT_KEY, Azurite
 
 from .test_azure_specs import request, serialised
 

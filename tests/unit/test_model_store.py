@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from azure.storage.blob import ContainerClient, ContainerSasPermissions, ContentSettings, generate_container_sas
 
-from provisioning.process import free_loopback_port
-from provisioning.training_data import sp500_returns
+from harness.pytest_plugin.azurite import ACCOUNT, ACCOUNT_KEY, Azurite
+from harness.pytest_plugin.model_store import quick_artifact
+from provisioning.environments.process import free_loopback_port
+from provisioning.models.training_data import sp500_returns
 from service.model_store import (
     ArtifactCorrupt,
     ModelArtifact,
@@ -21,8 +23,6 @@ from service.model_store import (
     open_store,
 )
 from service.model_store.artifact import artifact_bytes, encode_artifact
-from tests.fixtures.azurite import ACCOUNT, ACCOUNT_KEY, Azurite
-from tests.fixtures.model_store import quick_artifact
 
 UNREACHABLE_WITHIN_S = 15
 

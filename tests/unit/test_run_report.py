@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from provisioning.run_report import count_suites, render, suite_of
+from provisioning.reporting import count_suites, render, suite_of
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites><testsuite name="pytest">

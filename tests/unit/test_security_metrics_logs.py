@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.prometheus_text import sample
+from harness.prometheus_text import sample
 
 KEY = "s3cret-key-value"
 PROTECTED = [("GET", "/predict"), ("GET", "/models/list"), ("POST", "/predict/custom")]

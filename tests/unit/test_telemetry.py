@@ -22,11 +22,11 @@ from typing import Any
 import httpx
 import pytest
 
-from provisioning.process import free_loopback_port
+from harness.pytest_plugin.azurite import Azurite
+from harness.pytest_plugin.model_store import quick_artifact
+from provisioning.environments.process import free_loopback_port
 from service.garch.catalogue import BUILTIN_MODELS
 from service.model_store import open_store
-from tests.fixtures.azurite import Azurite
-from tests.fixtures.model_store import quick_artifact
 
 ROOT = Path(__file__).resolve().parents[2]
 DEADLINE_S = 60.0

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from provisioning.deployment import Deployment
-from provisioning.ownership import SESSION_LABEL
+from provisioning.environments.base import Deployment
+from provisioning.environments.ownership import SESSION_LABEL
 from provisioning.state_file import StateFile
 
 BLOCK_DEADLINE_S = 300

@@ -1,0 +1,195 @@
+"""Verifying alerts by their effects: what Prometheus loaded, and notifications that reach the webhook in time.
+
+Each failure is an AssertionError subclass that carries what was measured, so a red test says which rule, how
+long it waited, and what Prometheus thought of the rule at that moment.
+"""
+
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from harness.alerting.prometheus_stack import PrometheusStack
+from harness.alerting.webhook_receiver import WebhookReceiver
+
+
+class AlertVerificationFailure(AssertionError):
+    """An alert did not behave as the catalogue says it must."""
+
+
+class AlertNotFired(AlertVerificationFailure):
+    def __init__(self, rule: str, waited_s: float, state: str, notifications: int) -> None:
+        self.rule, self.waited_s, self.state, self.notifications = rule, waited_s, state, notifications
+        super().__init__(
+            f"{rule} did not reach the webhook as firing within {waited_s:.1f}s "
+            f"(Prometheus state: {state}; {notifications} notification(s) received in all)"
+        )
+
+
+class AlertNotResolved(AlertVerificationFailure):
+    def __init__(self, rule: str, waited_s: float, state: str, notifications: int) -> None:
+        self.rule, self.waited_s, self.state, self.notifications = rule, waited_s, state, notifications
+        super().__init__(
+            f"{rule} did not reach the webhook as resolved within {waited_s:.1f}s "
+            f"(Prometheus state: {state}; {notifications} notification(s) received in all)"
+        )
+
+
+class AlertNotQuiet(AlertVerificationFailure):
+    """The alert was already pending or firing before the fault, so a notification would prove nothing."""
+
+    def __init__(self, rule: str, waited_s: float, state: str) -> None:
+        self.rule, self.waited_s, self.state = rule, waited_s, state
+        super().__init__(f"{rule} still {state} after {waited_s:.1f}s; it must be inactive before the fault")
+
+
+class RulesDiffer(AlertVerificationFailure):
+    """The rules Prometheus evaluates are not the catalogue's: names missing or extra, or fields that differ."""
+
+    def __init__(self, missing: list[str], unexpected: list[str], changed: dict[str, dict[str, Any]]) -> None:
+        self.missing, self.unexpected, self.changed = missing, unexpected, changed
+        lines = [f"missing: {missing}"] if missing else []
+        lines += [f"not in the catalogue: {unexpected}"] if unexpected else []
+        lines += [f"{name}: {fields}" for name, fields in changed.items()]
+        super().__init__("loaded rules differ from the catalogue:\n" + "\n".join(lines))
+
+
+DURATION_UNITS_S = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+
+
+def duration_seconds(duration: str) -> float:
+    """Seconds in a Prometheus duration such as 1m30s or 250ms."""
+    return sum(int(number) * DURATION_UNITS_S[unit] for number, unit in re.findall(r"(\d+)(ms|[smhdwy])", duration))
+
+
+def expected_rules(rule_groups: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A rendered rules file in the shape of Prometheus' rules API, by alert name."""
+    return {
+        rule["alert"]: {
+            "group": group["name"],
+            "interval_s": duration_seconds(group["interval"]),
+            "query": rule["expr"],
+            "duration_s": duration_seconds(rule["for"]),
+            "labels": rule["labels"],
+            "annotations": rule["annotations"],
+        }
+        for group in rule_groups["groups"]
+        for rule in group["rules"]
+    }
+
+
+def loaded_rules(api_groups: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Prometheus' rules API answer, by alert name."""
+    return {
+        rule["name"]: {
+            "group": group["name"],
+            "interval_s": float(group["interval"]),
+            "query": rule["query"],
+            "duration_s": float(rule["duration"]),
+            "labels": rule["labels"],
+            "annotations": rule["annotations"],
+        }
+        for group in api_groups
+        for rule in group["rules"]
+    }
+
+
+def assert_rules_loaded(stack: PrometheusStack) -> dict[str, dict[str, Any]]:
+    """The rules Prometheus evaluates equal the catalogue's rendering, field by field; returns them."""
+    expected, loaded = expected_rules(stack.rule_groups()), loaded_rules(stack.loaded_rules())
+    changed = {
+        name: {
+            field: {"catalogue": value, "loaded": loaded[name][field]}
+            for field, value in fields.items()
+            if loaded[name][field] != value
+        }
+        for name, fields in expected.items()
+        if name in loaded and loaded[name] != fields
+    }
+    missing, unexpected = sorted(expected.keys() - loaded.keys()), sorted(loaded.keys() - expected.keys())
+    if missing or unexpected or changed:
+        raise RulesDiffer(missing, unexpected, changed)
+    return loaded
+
+
+def wait_until_quiet(stack: PrometheusStack, rule: str, timeout_s: float) -> float:
+    """Poll until `rule` is inactive (an earlier fault's alert has cleared); returns the seconds it took."""
+    started = time.monotonic()
+    while True:
+        state = stack.alert_states().get(rule, "not loaded")
+        if state == "inactive":
+            return time.monotonic() - started
+        if time.monotonic() - started >= timeout_s:
+            raise AlertNotQuiet(rule, time.monotonic() - started, state)
+        time.sleep(stack.cadence.check_interval_s / 4)
+
+
+def _nothing() -> None:
+    pass
+
+
+def wait_for_notification(
+    receiver: WebhookReceiver,
+    stack: PrometheusStack,
+    *,
+    rule: str,
+    status: str,
+    since: float,
+    timeout_s: float,
+    while_waiting: Callable[[], None] = _nothing,
+) -> float:
+    """Seconds from `since` (monotonic) until `rule` reached the webhook in `status` (firing or resolved).
+
+    `while_waiting` runs between polls: a test that drives a fault with traffic keeps driving it while it waits.
+    """
+    interval = stack.cadence.check_interval_s / 4
+    while True:
+        notification = receiver.first(rule, status, after=since)
+        if notification is not None:
+            return notification.received_at - since
+        waited = time.monotonic() - since
+        if waited >= timeout_s:
+            state = stack.alert_states().get(rule, "not loaded")
+            failure = AlertNotFired if status == "firing" else AlertNotResolved
+            raise failure(rule, waited, state, len(receiver.notifications()))
+        polled_at = time.monotonic()
+        while_waiting()
+        remaining = interval - (time.monotonic() - polled_at)
+        if remaining > 0:
+            time.sleep(remaining)
+
+
+class AlertmanagerConfigDiffers(AlertVerificationFailure):
+    """Alertmanager runs a configuration without something we rendered (it fills in defaults, so extra is fine)."""
+
+    def __init__(self, differences: list[str]) -> None:
+        self.differences = differences
+        super().__init__(
+            "Alertmanager's loaded configuration differs from the rendered one:\n" + "\n".join(differences)
+        )
+
+
+def missing_from(rendered: Any, loaded: Any, path: str = "") -> list[str]:
+    """Where `loaded` lacks or changes a value of `rendered` (dict keys are a subset; lists match item by item)."""
+    if isinstance(rendered, dict) and isinstance(loaded, dict):
+        return [
+            difference
+            for key, value in rendered.items()
+            for difference in (
+                missing_from(value, loaded[key], f"{path}.{key}") if key in loaded else [f"{path}.{key}: missing"]
+            )
+        ]
+    if isinstance(rendered, list) and isinstance(loaded, list) and len(rendered) == len(loaded):
+        return [
+            d
+            for i, (r, lo) in enumerate(zip(rendered, loaded, strict=True))
+            for d in missing_from(r, lo, f"{path}[{i}]")
+        ]
+    return [] if rendered == loaded else [f"{path}: rendered {rendered!r}, loaded {loaded!r}"]
+
+
+def assert_alertmanager_loaded(stack: PrometheusStack) -> None:
+    """Alertmanager routes and delivers exactly as rendered from the catalogue."""
+    differences = missing_from(stack.alertmanager_config(), stack.loaded_alertmanager_config())
+    if differences:
+        raise AlertmanagerConfigDiffers(differences)

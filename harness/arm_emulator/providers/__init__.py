@@ -1,0 +1,37 @@
+"""The resource types the emulator serves, by canonical type; each knows its request rules and behaviour."""
+
+from harness.arm_emulator.providers.app_insights import Components, WebTests
+from harness.arm_emulator.providers.authorization import RoleAssignments, RoleDefinitions
+from harness.arm_emulator.providers.base import ActionRequest, Completion, Context, Reply, ResourceKind
+from harness.arm_emulator.providers.container_instance import ContainerGroups
+from harness.arm_emulator.providers.container_registry import Registries
+from harness.arm_emulator.providers.log_analytics import Workspaces
+from harness.arm_emulator.providers.monitor import ActionGroups, MetricAlerts, ScheduledQueryRules
+from harness.arm_emulator.providers.resource_groups import ResourceGroups
+from harness.arm_emulator.providers.storage import StorageAccounts
+
+KINDS: dict[str, ResourceKind] = {
+    kind.type: kind
+    for kind in (
+        ResourceGroups(),
+        Registries(),
+        Workspaces(),
+        Components(),
+        WebTests(),
+        ContainerGroups(),
+        MetricAlerts(),
+        ActionGroups(),
+        ScheduledQueryRules(),
+        StorageAccounts(),
+        RoleAssignments(),
+        RoleDefinitions(),
+    )
+}
+_BY_LOWER = {resource_type.lower(): kind for resource_type, kind in KINDS.items()}
+
+
+def kind_of(resource_type: str) -> ResourceKind | None:
+    return _BY_LOWER.get(resource_type.lower())
+
+
+__all__ = ["KINDS", "ActionRequest", "Completion", "Context", "Reply", "ResourceKind", "kind_of"]

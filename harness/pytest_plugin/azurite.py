@@ -1,0 +1,109 @@
+"""Azurite, Microsoft's Blob Storage emulator, on a free loopback port for the session (a pytest plugin).
+
+Installed from the npm registry into build/node (`npm install --prefix build/node azurite@3.35.0`); its blob
+service keeps everything in memory, so nothing outlives the session. Each xdist worker runs its own (about 1 s).
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from provisioning.environments.process import free_loopback_port
+
+ROOT = Path(__file__).resolve().parents[2]
+AZURITE_BLOB = ROOT / "build" / "node" / "node_modules" / ".bin" / "azurite-blob"
+INSTALL_HINT = "npm install --prefix build/node azurite@3.35.0"
+READY_TIMEOUT_S = 30.0
+ACCOUNT = "devstoreaccount1"
+# The documented, public key of Azurite's development account: not a secret.
+ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+@dataclass(frozen=True)
+class Azurite:
+    port: int
+
+    @property
+    def blob_endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}/{ACCOUNT}"
+
+    @property
+    def connection_string(self) -> str:
+        return (
+            f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
+            f"BlobEndpoint={self.blob_endpoint};"
+        )
+
+    def container_url(self, name: str) -> str:
+        return f"{self.blob_endpoint}/{name}"
+
+    def new_container_url(self, prefix: str = "models") -> str:
+        """A container URL no other test uses (the container itself is created by whoever publishes first)."""
+        return self.container_url(f"{prefix}-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
+    """A running Azurite blob service; stopped (its process group) after the session."""
+    if not AZURITE_BLOB.exists():
+        pytest.fail(f"Azurite is not installed at {AZURITE_BLOB}: run `{INSTALL_HINT}`", pytrace=False)
+    workspace = tmp_path_factory.mktemp("azurite")
+    port = free_loopback_port()
+    command = [
+        str(AZURITE_BLOB),
+        "--blobHost",
+        "127.0.0.1",
+        "--blobPort",
+        str(port),
+        "--inMemoryPersistence",
+        "--skipApiVersionCheck",
+        "--disableTelemetry",
+        "--silent",
+    ]
+    log_path = workspace / "azurite.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=workspace,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    try:
+        _wait_listening(port, process, log_path)
+        yield Azurite(port)
+    finally:
+        _stop(process)
+
+
+def _wait_listening(port: int, process: "subprocess.Popen[bytes]", log_path: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while True:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        if process.poll() is not None:
+            raise RuntimeError(f"Azurite exited with {process.returncode} before listening on {port}; see {log_path}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Azurite not listening on 127.0.0.1:{port} after {READY_TIMEOUT_S}s; see {log_path}")
+        time.sleep(0.05)
+
+
+def _stop(process: "subprocess.Popen[bytes]") -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
