@@ -20,10 +20,11 @@ from harness.arm_emulator.client import ArmEmulator
 from harness.stand_ins.registry import LocalRegistry
 from provisioning import cli
 from provisioning.config import ProjectConfig
-from provisioning.environments.azure.aci_deployment import DELETE_AFTER_TAG, PROJECT_TAG, AciDeployment
+from provisioning.environments.azure.aci_deployment import AciDeployment
 from provisioning.environments.azure.arm_errors import ArmError
 from provisioning.environments.azure.clients import RETRY_TOTAL
 from provisioning.environments.azure.container_group_spec import IMAGE_TAG, PREVIOUS_IMAGE_TAG
+from provisioning.environments.azure.names import DELETE_AFTER_TAG, PROJECT_TAG
 from provisioning.environments.azure.progress import Progress
 from provisioning.environments.azure.settings import AzureEnvironment
 from provisioning.errors import DeploymentError

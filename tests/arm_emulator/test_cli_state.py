@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from harness.arm_emulator.client import ArmEmulator
-from provisioning.environments.azure.aci_deployment import PROJECT_TAG, RUN_TAG
+from provisioning.environments.azure.names import PROJECT_TAG, RUN_TAG
 from provisioning.waiting import wait_until
 
 from .conftest import LOCATION, ArmClients

@@ -5,12 +5,8 @@ Teardown never trusts a flag alone: it asks ARM whether the run's group exists, 
 run's, deletes it, waits for it and checks it is gone. Every wait has a deadline and says which step it is on.
 """
 
-import json
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
 from typing import Any
-
-from azure.core.exceptions import ResourceNotFoundError
 
 from provisioning.config import ProjectConfig
 from provisioning.environments.azure.alert_rules import ensure_alert_rules
@@ -26,20 +22,23 @@ from provisioning.environments.azure.container_group_spec import (
     WorkspaceLogin,
     container_group,
 )
+from provisioning.environments.azure.group_state import (
+    container_view,
+    describe,
+    diagnostics,
+    is_stopped,
+    raise_if_crashed,
+)
 from provisioning.environments.azure.model_storage import ModelStorage, container_name, serving_env
-from provisioning.environments.azure.names import AciNames
+from provisioning.environments.azure.names import PROJECT_TAG, AciNames
 from provisioning.environments.azure.progress import Progress
 from provisioning.environments.azure.registry_push import push_image
+from provisioning.environments.azure.run_resources import RunResources
 from provisioning.environments.azure.settings import AzureEnvironment
 from provisioning.environments.base import Deployment
 from provisioning.environments.image import build_service_image
 from provisioning.errors import DeploymentError, DeploymentTimeout
 from provisioning.waiting import wait_for_http_ok
-
-PROJECT_TAG = "garch-mlops"
-RUN_TAG = "run"
-DELETE_AFTER_TAG = "DeleteAfter"
-LOG_TAIL = 50
 
 
 class AciDeployment(Deployment):
@@ -96,7 +95,7 @@ class AciDeployment(Deployment):
     def start(self) -> None:
         try:
             group = self._get_group() if self._group_requested else None
-            if group is not None and self._image is not None and _is_stopped(group):
+            if group is not None and self._image is not None and is_stopped(group):
                 self._start_stopped_group()
                 return
             self._provision()
@@ -109,7 +108,7 @@ class AciDeployment(Deployment):
             self.clients.container_instances.container_groups.stop(self.resource_group, self.names.container_group)
         self._progress.wait_until(
             "container stopped",
-            lambda: True if (group := self._get_group()) is None or _is_stopped(group) else None,
+            lambda: True if (group := self._get_group()) is None or is_stopped(group) else None,
             timeout_s=self._timeout,
             interval_s=1.0,
             last_seen=lambda: f"state {self._group_state()}",
@@ -119,32 +118,10 @@ class AciDeployment(Deployment):
         """Delete the run's resource group if ARM has it, and check it is gone; already gone is success."""
         if not self._group_requested:
             return []  # never asked ARM for anything
-        rg = self.resource_group
-        resource_groups = self.clients.resources.resource_groups
-        existing = get_or_none(f"reading resource group {rg}", lambda: resource_groups.get(rg))
-        if existing is not None:
-            self._refuse_unless_ours(existing)
-            try:
-                poller = resource_groups.begin_delete(rg)
-            except ResourceNotFoundError:
-                existing = None  # deleted between the read and the delete
-            else:
-                self._progress.wait_for_poller(f"deleting resource group {rg}", poller, self._timeout)
-                with arm_operation(f"checking resource group {rg} is gone"):
-                    if resource_groups.check_existence(rg):
-                        raise DeploymentError(f"resource group {rg} still exists after its deletion finished")
+        existed = self._run_resources.delete_group()
         self._resources, self._group_requested = [], False
         self._record(gone=True)
-        return [f"resource group {rg} (and everything in it)"] if existing is not None else []
-
-    def _refuse_unless_ours(self, group: Any) -> None:
-        """A group of this name that another run or project tagged is not ours to delete or to deploy into."""
-        tags = group.tags or {}
-        if tags.get("project") != PROJECT_TAG or tags.get(RUN_TAG) != self.names.run_id:
-            raise DeploymentError(
-                f"resource group {group.name} is not this run's (tags project={tags.get('project')!r}, "
-                f"{RUN_TAG}={tags.get(RUN_TAG)!r}; this run is {self.names.run_id!r}): leaving it alone"
-            )
+        return [f"resource group {self.resource_group} (and everything in it)"] if existed else []
 
     def logs(self) -> str:
         with arm_operation(f"reading logs of {self.names.container_group}"):
@@ -193,18 +170,22 @@ class AciDeployment(Deployment):
         return self._clients
 
     @property
+    def _run_resources(self) -> RunResources:
+        return RunResources(self.clients, self._project.azure, self.names, self._progress, self._timeout)
+
+    @property
     def _timeout(self) -> float:
         return self._project.azure.operation_timeout_s
 
     def _provision(self) -> None:
         location = self._project.azure.location
         self._ensure_resource_group(location)
-        registry = self._ensure_registry(location)
+        registry = self._run_resources.ensure_registry(location)
         self._provisioned(f"container registry {self.names.registry}")
         image = push_image(self._local_image or build_service_image(), registry, self._project.deployment.image_name)
-        workspace = self._ensure_workspace(location)
+        workspace = self._run_resources.ensure_workspace(location)
         self._provisioned(f"Log Analytics workspace {self.names.workspace}")
-        connection_string = self._ensure_app_insights(location, workspace)
+        connection_string = self._run_resources.ensure_app_insights(location, workspace)
         self._provisioned(f"Application Insights component {self.names.component}")
         self._ensure_model_storage(location)
         secure_env = {**self._secure_env, "APPLICATIONINSIGHTS_CONNECTION_STRING": connection_string}
@@ -231,8 +212,8 @@ class AciDeployment(Deployment):
         Registry, workspace and secrets default to the run's own, so a redeploy changes the image and nothing else.
         A failed deployment or verification rolls back to the image that ran before, when the configuration says so.
         """
-        registry = registry or self._registry_login()
-        workspace = workspace or self._workspace_login()
+        registry = registry or self._run_resources.registry_login()
+        workspace = workspace or self._run_resources.workspace_login()
         secure_env = dict(secure_env) if secure_env is not None else self._run_secure_env()
         existing = self._get_group()
         previous = (existing.tags or {}).get(IMAGE_TAG) if existing else None
@@ -269,101 +250,18 @@ class AciDeployment(Deployment):
 
     def _run_secure_env(self) -> dict[str, str]:
         """The secrets the group runs with: ours and the Application Insights connection string."""
-        return {**self._secure_env, "APPLICATIONINSIGHTS_CONNECTION_STRING": self._connection_string()}
+        return {**self._secure_env, "APPLICATIONINSIGHTS_CONNECTION_STRING": self._run_resources.connection_string()}
 
     def _ensure_resource_group(self, location: str) -> None:
-        rg = self.resource_group
-        resource_groups = self.clients.resources.resource_groups
-        existing = get_or_none(f"reading resource group {rg}", lambda: resource_groups.get(rg))
-        if existing is not None:
-            self._refuse_unless_ours(existing)
+        def before_creating() -> None:
             self._group_requested = True
-            self._provisioned(f"resource group {rg}")
-            self._progress.say(f"[resource group] {rg} exists and is this run's; using it")
-            return
-        delete_after = datetime.now(timezone.utc) + timedelta(hours=self._project.azure.delete_after_hours)
-        tags = {
-            "project": PROJECT_TAG,
-            RUN_TAG: self.names.run_id,
-            "environment": "prod",
-            "created-by": "mlops-deploy",
-            DELETE_AFTER_TAG: delete_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        }
+            self._record()  # before the request: a process killed while ARM creates the group still has its record
+
+        rg = self.resource_group
+        if self._run_resources.adopt_or_create_group(location, self._project.azure.delete_after_hours, before_creating):
+            self.created_now.append(f"resource group {rg}")
         self._group_requested = True
-        self._record()  # before the request: a process killed while ARM creates the group still has its record
-        with arm_operation(f"creating resource group {rg}"):
-            resource_groups.create_or_update(rg, {"location": location, "tags": tags})
-        self.created_now.append(f"resource group {rg}")
         self._provisioned(f"resource group {rg}")
-        self._progress.say(f"[resource group] created {rg} (DeleteAfter {tags[DELETE_AFTER_TAG]})")
-
-    def _ensure_registry(self, location: str) -> RegistryLogin:
-        from azure.mgmt.containerregistry.models import Registry, RegistryProperties, Sku
-
-        registries = self.clients.registries.registries
-        name = self.names.registry
-        body = Registry(
-            location=location,
-            sku=Sku(name=self._project.azure.registry_sku),
-            properties=RegistryProperties(admin_user_enabled=True),
-        )
-        with arm_operation(f"creating container registry {name}"):
-            poller = registries.begin_create(self.resource_group, name, body)
-        self._progress.wait_for_poller(f"container registry {name}", poller, self._timeout)
-        return self._registry_login()
-
-    def _registry_login(self) -> RegistryLogin:
-        registries = self.clients.registries.registries
-        name = self.names.registry
-        with arm_operation(f"reading registry {name}"):
-            server = registries.get(self.resource_group, name).login_server
-            credentials = registries.list_credentials(self.resource_group, name)
-        return RegistryLogin(server=server, username=credentials.username, password=credentials.passwords[0].value)
-
-    def _ensure_workspace(self, location: str) -> WorkspaceLogin:
-        from azure.mgmt.loganalytics.models import Workspace, WorkspaceProperties, WorkspaceSku
-
-        name = self.names.workspace
-        body = Workspace(
-            location=location,
-            properties=WorkspaceProperties(
-                sku=WorkspaceSku(name="PerGB2018"), retention_in_days=self._project.azure.log_retention_days
-            ),
-        )
-        with arm_operation(f"creating Log Analytics workspace {name}"):
-            poller = self.clients.log_analytics.workspaces.begin_create_or_update(self.resource_group, name, body)
-        self._progress.wait_for_poller(f"Log Analytics workspace {name}", poller, self._timeout)
-        return self._workspace_login()
-
-    def _workspace_login(self) -> WorkspaceLogin:
-        name = self.names.workspace
-        with arm_operation(f"reading workspace {name}"):
-            workspace = self.clients.log_analytics.workspaces.get(self.resource_group, name)
-            keys = self.clients.log_analytics.shared_keys.get_shared_keys(self.resource_group, name)
-        return WorkspaceLogin(workspace_id=workspace.customer_id, workspace_key=keys.primary_shared_key)
-
-    def _ensure_app_insights(self, location: str, workspace: WorkspaceLogin) -> str:
-        from azure.mgmt.applicationinsights.v2020_02_02.models import ApplicationInsightsComponent
-
-        name = self.names.component
-        with arm_operation(f"reading workspace {self.names.workspace}"):
-            workspace_id = self.clients.log_analytics.workspaces.get(self.resource_group, self.names.workspace).id
-        body = ApplicationInsightsComponent(
-            location=location,
-            kind="web",
-            application_type="web",
-            workspace_resource_id=workspace_id,
-            ingestion_mode="LogAnalytics",
-        )
-        with arm_operation(f"creating Application Insights component {name}"):
-            self.clients.app_insights.components.create_or_update(self.resource_group, name, body)
-        self._progress.say(f"[application insights] {name} ready")
-        return self._connection_string()
-
-    def _connection_string(self) -> str:
-        name = self.names.component
-        with arm_operation(f"reading Application Insights component {name}"):
-            return str(self.clients.app_insights.components.get(self.resource_group, name).connection_string)
 
     def model_storage(self) -> ModelStorage | None:
         """The run's model store account (None for a deployment recorded before it was provisioned)."""
@@ -418,20 +316,14 @@ class AciDeployment(Deployment):
         workspace: WorkspaceLogin | None,
         secure_env: Mapping[str, str],
     ) -> ContainerGroupRequest:
-        deployment = self._project.deployment
-        return ContainerGroupRequest(
-            location=self._project.azure.location,
-            image=image,
-            cpu=deployment.cpu,
-            memory_gb=deployment.memory_gb,
-            port=deployment.port,
-            dns_label=self.names.dns_label,
-            restart_policy=deployment.restart_policy,
-            env={"PORT": str(deployment.port), "WEB_CONCURRENCY": str(deployment.web_concurrency), **self._env},
+        return ContainerGroupRequest.for_run(
+            self._project,
+            self.names,
+            image,
+            env=self._env,
             secure_env=self._store_secure_env(secure_env),
             registry=registry,
             workspace=workspace,
-            tags={"project": PROJECT_TAG, "run": self.names.run_id},
             identity=bool(self.names.storage_account) and self._store_auth == "identity",
         )
 
@@ -480,63 +372,27 @@ class AciDeployment(Deployment):
         return get_or_none(f"reading container group {name}", lambda: groups.get(self.resource_group, name))
 
     def _group_state(self) -> str | None:
-        group = self._get_group()
-        if group is None:
-            return None
-        container = group.containers[0].instance_view if group.containers else None
-        current = container.current_state.state if container and container.current_state else None
-        return f"{group.provisioning_state}/{current or (group.instance_view and group.instance_view.state)}"
+        return describe(self._get_group())
 
     def _running_group(self) -> Any:
         group = self._get_group()
         if group is None or group.provisioning_state == "Failed":
             raise DeploymentError(f"container group {self.names.container_group} provisioning failed")
-        view = group.containers[0].instance_view if group.containers else None
-        _raise_if_crashed(view)
+        view = container_view(group)
+        raise_if_crashed(view)
         running = view and view.current_state and view.current_state.state == "Running"
         return group if group.provisioning_state == "Succeeded" and running and group.ip_address else None
 
     def _not_crashed(self) -> bool:
         """For the health wait: a container that crashed (and is restarting) will not get healthy, so stop waiting."""
         group = self._get_group()
-        _raise_if_crashed(group.containers[0].instance_view if group and group.containers else None)
+        raise_if_crashed(container_view(group))
         return True
 
     def _diagnostics(self) -> str:
         """The container's events and last log lines, for an error message a person can act on."""
-        parts = []
-        group = self._get_group()
-        view = group.containers[0].instance_view if group and group.containers else None
-        if view and view.events:
-            parts.append("events: " + "; ".join(f"{e.type}: {e.message}" for e in view.events[-5:]))
         try:
-            tail = self.logs().strip().splitlines()[-LOG_TAIL:]
-            if tail:
-                parts.append("last log lines: " + json.dumps(tail[-5:]))
+            logs: str | None = self.logs()
         except DeploymentError:
-            parts.append("logs unavailable")
-        return " | ".join(parts) or "no events or logs"
-
-
-def _raise_if_crashed(view: Any) -> None:
-    """A container that ended, or that restarted after a non-zero exit (ACI's CrashLoopBackOff), has failed."""
-    if view is None:
-        return
-    current, previous = view.current_state, view.previous_state
-    if current is not None and current.state == "Terminated":
-        raise DeploymentError(
-            f"container {CONTAINER_NAME} terminated (exit {current.exit_code}: {current.detail_status})"
-        )
-    if view.restart_count and previous is not None and previous.state == "Terminated" and previous.exit_code != 0:
-        raise DeploymentError(
-            f"container {CONTAINER_NAME} crashed and restarted {view.restart_count} time(s) "
-            f"(exit {previous.exit_code}: {previous.detail_status})"
-        )
-
-
-def _is_stopped(group: Any) -> bool:
-    """ACI reports a stopped group as instance state Stopped, its containers Terminated."""
-    if group.instance_view is not None and group.instance_view.state == "Stopped":
-        return True
-    view = group.containers[0].instance_view if group.containers else None
-    return bool(view and view.current_state and view.current_state.state == "Terminated")
+            logs = None
+        return diagnostics(self._get_group(), logs)

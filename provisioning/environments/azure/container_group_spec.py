@@ -22,6 +22,9 @@ from azure.mgmt.containerinstance.models import (
     ResourceRequirements,
 )
 
+from provisioning.config import ProjectConfig
+from provisioning.environments.azure.names import PROJECT_TAG, RUN_TAG, AciNames
+
 CONTAINER_NAME = "api"
 SPEC_HASH_TAG = "garch-mlops-spec"
 IMAGE_TAG = "garch-mlops-image"
@@ -57,6 +60,37 @@ class ContainerGroupRequest:
     tags: Mapping[str, str]
     # A system-assigned managed identity, for the model store's Storage Blob Data Reader role.
     identity: bool = False
+
+    @classmethod
+    def for_run(
+        cls,
+        project: ProjectConfig,
+        names: AciNames,
+        image: str,
+        *,
+        env: Mapping[str, str],
+        secure_env: Mapping[str, str],
+        registry: RegistryLogin | None,
+        workspace: WorkspaceLogin | None,
+        identity: bool,
+    ) -> "ContainerGroupRequest":
+        """`image` with the configured sizes, port and restart policy, under the run's names and tags."""
+        deployment = project.deployment
+        return cls(
+            location=project.azure.location,
+            image=image,
+            cpu=deployment.cpu,
+            memory_gb=deployment.memory_gb,
+            port=deployment.port,
+            dns_label=names.dns_label,
+            restart_policy=deployment.restart_policy,
+            env={"PORT": str(deployment.port), "WEB_CONCURRENCY": str(deployment.web_concurrency), **env},
+            secure_env=secure_env,
+            registry=registry,
+            workspace=workspace,
+            tags={"project": PROJECT_TAG, RUN_TAG: names.run_id},
+            identity=identity,
+        )
 
     def spec_hash(self) -> str:
         """Identifies what would be deployed (secrets included, hashed): equal hashes mean nothing to change."""

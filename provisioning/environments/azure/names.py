@@ -7,6 +7,10 @@ from typing import Any
 
 from provisioning.config import AzureSection
 
+PROJECT_TAG = "garch-mlops"
+RUN_TAG = "run"
+DELETE_AFTER_TAG = "DeleteAfter"
+
 
 @dataclass(frozen=True)
 class AciNames:

@@ -4,9 +4,9 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
-from provisioning.environments.azure.aci_deployment import DELETE_AFTER_TAG, PROJECT_TAG
 from provisioning.environments.azure.arm_errors import arm_operation
 from provisioning.environments.azure.clients import AzureClients
+from provisioning.environments.azure.names import DELETE_AFTER_TAG, PROJECT_TAG
 from provisioning.environments.azure.progress import Progress
 
 
