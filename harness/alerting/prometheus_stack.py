@@ -22,7 +22,6 @@ import yaml
 from typing_extensions import Self
 
 from provisioning.config import NotificationsSection
-from provisioning.environments.process import free_loopback_port
 from provisioning.errors import DeploymentError, DeploymentTimeout, EnvironmentUnavailable
 from provisioning.monitoring.catalogue import AlertRule, ServiceLimits
 from provisioning.monitoring.prometheus_rules import (
@@ -34,6 +33,7 @@ from provisioning.monitoring.prometheus_rules import (
     render_rule_groups,
     render_targets,
 )
+from provisioning.processes import free_loopback_port
 from provisioning.waiting import wait_for_http_ok
 
 log = logging.getLogger(__name__)

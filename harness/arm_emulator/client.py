@@ -9,9 +9,7 @@ with EmulatorProcess(tmp_dir, registry="127.0.0.1:5000") as emulator:
 import json
 import os
 import secrets
-import signal
 import ssl
-import subprocess
 import sys
 import time
 import uuid
@@ -23,6 +21,9 @@ from typing import Any, TypeVar
 
 import httpx
 from azure.core.credentials import AccessToken
+
+from provisioning.errors import DeploymentError
+from provisioning.processes import ProcessGroup
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 30.0
@@ -210,7 +211,7 @@ class EmulatorProcess:
         self.startup_timeout_s = startup_timeout_s
         self.blob_endpoint = blob_endpoint
         self.instance = uuid.uuid4().hex[:12]
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: ProcessGroup | None = None
         self._returncode: int | None = None
         self.emulator: ArmEmulator | None = None
 
@@ -240,13 +241,10 @@ class EmulatorProcess:
             command += ["--blob-endpoint", self.blob_endpoint]
         env = {**os.environ, "ARM_EMULATOR_TOKEN": secrets.token_urlsafe(32)}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-        with self.log_file.open("ab") as log:
-            self._process = subprocess.Popen(
-                command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )  # fmt: skip
+        self._process = ProcessGroup(command, name="the ARM emulator", log_path=self.log_file, env=env, cwd=REPO_ROOT)
         try:
-            self.emulator = self._wait_ready(ready_file)
+            self._process.start()
+            self.emulator = self._wait_ready(self._process, ready_file)
         except BaseException:
             self.stop()
             raise
@@ -255,21 +253,13 @@ class EmulatorProcess:
     @property
     def returncode(self) -> int | None:
         """The process's exit status once it has exited (None while it runs or before it started)."""
-        return self._process.poll() if self._process is not None else self._returncode
+        return self._process.returncode if self._process is not None else self._returncode
 
-    def _wait_ready(self, ready_file: Path) -> ArmEmulator:
-        deadline = time.monotonic() + self.startup_timeout_s
-        assert self._process is not None
-        while not ready_file.exists():
-            if self._process.poll() is not None:
-                raise EmulatorUnavailable(
-                    f"the ARM emulator exited with {self._process.returncode} before it was ready: {self.log_tail()}"
-                )
-            if time.monotonic() >= deadline:
-                raise EmulatorUnavailable(
-                    f"the ARM emulator was not ready after {self.startup_timeout_s:.0f}s (see {self.log_file})"
-                )
-            time.sleep(0.05)
+    def _wait_ready(self, process: ProcessGroup, ready_file: Path) -> ArmEmulator:
+        try:
+            process.wait_until(ready_file.exists, what="the emulator's ready file", timeout_s=self.startup_timeout_s)
+        except DeploymentError as error:
+            raise EmulatorUnavailable(f"the ARM emulator did not become ready: {error}") from error
         ready = json.loads(ready_file.read_text())
         return ArmEmulator(
             endpoint=ready["endpoint"],
@@ -284,15 +274,8 @@ class EmulatorProcess:
     def stop(self) -> None:
         """SIGTERM (the emulator removes its containers), SIGKILL after a grace period, then sweep any leftovers."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(STOP_TIMEOUT_S)
         if process is not None:
-            self._returncode = process.returncode
+            self._returncode = process.stop(STOP_TIMEOUT_S)
         remove_leftover_containers(self.instance)
 
     def __enter__(self) -> ArmEmulator:

@@ -9,7 +9,7 @@ import resource
 from dataclasses import dataclass
 from pathlib import Path
 
-from provisioning.environments.process import group_members
+from provisioning.processes import group_members
 
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 

@@ -3,15 +3,13 @@
 For peers the service is compared with: started exactly the way their authors run them (`uvicorn app:app`).
 """
 
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from provisioning.environments.base import Deployment
-from provisioning.environments.process import free_loopback_port, stop_process_group
-from provisioning.waiting import wait_for_http_ok
+from provisioning.processes import ProcessGroup, free_loopback_port
 
 STOP_GRACE_S = 10.0
 
@@ -34,7 +32,7 @@ class UvicornAppDeployment(Deployment):
         self._app, self._app_dir, self._workers = app, app_dir, workers
         self._health_path, self._startup_timeout_s = health_path, startup_timeout_s
         self._port = free_loopback_port()
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: ProcessGroup | None = None
         self._log_path = Path(tempfile.mkdtemp(prefix="garch-peer-")) / "uvicorn.log"
 
     @property
@@ -48,28 +46,19 @@ class UvicornAppDeployment(Deployment):
     @property
     def group(self) -> int | None:
         """The process group of the server (its supervisor's pid); None when not running."""
-        return self._process.pid if self._process is not None else None
+        return self._process.group if self._process is not None else None
 
     def start(self) -> None:
         command = [sys.executable, "-m", "uvicorn", self._app, "--app-dir", str(self._app_dir)]
         command += ["--host", "127.0.0.1", "--port", str(self._port), "--workers", str(self._workers)]
-        with self._log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
-            )
-        process = self._process
-        wait_for_http_ok(
-            f"{self.url}{self._health_path}",
-            timeout_s=self._startup_timeout_s,
-            is_alive=lambda: process.poll() is None,
-            hint=f"see {self._log_path}",
-        )
+        self._process = ProcessGroup(command, name=self._app, log_path=self._log_path).start()
+        self._process.wait_for_http(f"{self.url}{self._health_path}", timeout_s=self._startup_timeout_s)
 
     def stop(self) -> None:
         """SIGTERM the group, SIGKILL it after the grace period; raises if anything is still alive."""
         process, self._process = self._process, None
         if process is not None:
-            stop_process_group(process.pid, process, STOP_GRACE_S)
+            process.stop(STOP_GRACE_S)
 
     def teardown(self) -> list[str]:
         group = self.group

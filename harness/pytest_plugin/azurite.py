@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioning.environments.process import free_loopback_port
+from provisioning.processes import free_loopback_port
 
 ROOT = Path(__file__).resolve().parents[2]
 AZURITE_BLOB = ROOT / "build" / "node" / "node_modules" / ".bin" / "azurite-blob"

@@ -6,33 +6,19 @@ authentication of its own: the ARM emulator checks registry credentials when a c
 
 import contextlib
 import shutil
-import socket
-import subprocess
-import time
 from pathlib import Path
 from types import TracebackType
 
-import httpx
+from provisioning.errors import DeploymentError
+from provisioning.processes import ProcessGroup, free_loopback_port
 
 STARTUP_TIMEOUT_S = 15.0
 STOP_TIMEOUT_S = 5.0
 INSTALL_HINT = "install Debian's docker-registry package: apt-get install -y docker-registry"
 
 
-def _die_with_parent() -> list[str]:
-    """util-linux's setpriv makes the kernel send SIGTERM when our process dies without tearing down."""
-    setpriv = shutil.which("setpriv")
-    return [setpriv, "--pdeathsig", "TERM"] if setpriv else []
-
-
 class RegistryUnavailable(RuntimeError):
     """The local registry could not be started (binary missing, port taken, crashed)."""
-
-
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
 
 
 class LocalRegistry:
@@ -45,7 +31,7 @@ class LocalRegistry:
         self.host = host
         self.binary = binary
         self.port: int | None = None
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: ProcessGroup | None = None
 
     @property
     def address(self) -> str:
@@ -76,53 +62,27 @@ class LocalRegistry:
         self.directory.mkdir(parents=True, exist_ok=True)
         last_error = ""
         for _ in range(3):  # the free port may be taken between probing and binding
-            port = _free_port(self.host)
-            config = self._config(port)
-            with self.log_file.open("ab") as log:
-                self._process = subprocess.Popen(
-                    [*_die_with_parent(), executable, "serve", str(config)],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    start_new_session=True,
-                )
-            self.port = port
+            self.port = free_loopback_port(self.host)
+            self._process = ProcessGroup(
+                [executable, "serve", str(self._config(self.port))],
+                name="docker-registry",
+                log_path=self.log_file,
+                die_with_parent=True,
+            ).start()
             try:
-                self._wait_ready(timeout_s)
+                self._process.wait_for_http(f"http://{self.address}/v2/", timeout_s=timeout_s, interval_s=0.05)
                 return self
-            except RegistryUnavailable as error:
+            except DeploymentError as error:
                 last_error = str(error)
                 self.stop()
         raise RegistryUnavailable(last_error)
 
-    def _wait_ready(self, timeout_s: float) -> None:
-        url = f"http://{self.address}/v2/"
-        deadline = time.monotonic() + timeout_s
-        last_seen = "no answer yet"
-        while time.monotonic() < deadline:
-            assert self._process is not None
-            if self._process.poll() is not None:
-                tail = self.log_file.read_text(errors="replace")[-500:]
-                raise RegistryUnavailable(f"docker-registry exited with {self._process.returncode}: {tail.strip()}")
-            try:
-                if httpx.get(url, timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError as error:
-                last_seen = f"{type(error).__name__}: {error}"
-            time.sleep(0.05)
-        raise RegistryUnavailable(f"docker-registry at {url} not ready after {timeout_s:.0f}s (last: {last_seen})")
-
     def stop(self) -> None:
         """Stop the registry and drop the local image tags that point into it (its data dir is the caller's)."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
+        if process is None:
             return
-        process.terminate()
-        try:
-            process.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(STOP_TIMEOUT_S)
+        process.stop(STOP_TIMEOUT_S)
         self._untag_local_images()
 
     def _untag_local_images(self) -> None:

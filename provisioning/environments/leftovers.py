@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provisioning.environments.ownership import OWNER_LABEL, OWNER_VARIABLE, SESSION_LABEL, SESSION_VARIABLE, Owner
-from provisioning.environments.process import group_members, stop_process_group
+from provisioning.processes import group_members, stop_process_group
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from typing import Any
 from provisioning.environments.base import Deployment
 from provisioning.environments.image import build_service_image, docker_client
 from provisioning.environments.ownership import SESSION_LABEL, Owner, Ownership
-from provisioning.environments.process import free_loopback_port
 from provisioning.errors import DeploymentError
+from provisioning.processes import free_loopback_port
 from provisioning.waiting import wait_for_http_ok
 
 CONTAINER_PORT = 8001

@@ -1,31 +1,16 @@
 """The API as a uvicorn subprocess on a free loopback port: needs nothing but Python."""
 
-import contextlib
 import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from provisioning.environments.base import Deployment
 from provisioning.environments.ownership import Owner, Ownership
-from provisioning.errors import DeploymentError
-from provisioning.waiting import wait_for_http_ok
+from provisioning.processes import ProcessGroup, free_loopback_port, group_members, stop_process_group
 from service import __version__
-
-STOP_GRACE_S = 10.0
-
-
-def free_loopback_port() -> int:
-    """A port the kernel has just handed out on 127.0.0.1 (and so is free right now)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class ProcessDeployment(Deployment):
@@ -53,7 +38,7 @@ class ProcessDeployment(Deployment):
         self._port = port or free_loopback_port()
         self._startup_timeout_s = startup_timeout_s
         self._python = python
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: ProcessGroup | None = None
         self._group = group
         self._log_path = log_path or Path(tempfile.mkdtemp(prefix="garch-process-")) / "service.log"
         self._ownership = ownership or Ownership(session="manual")
@@ -107,32 +92,22 @@ class ProcessDeployment(Deployment):
             **self._extra_env,
             **self._ownership.variables(),
         }
-        with self._log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                [self._python, "-m", "service"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        process = self._process
-        self._group = process.pid
-        self.created_now.append(f"process group {process.pid}")
+        process = ProcessGroup([self._python, "-m", "service"], name="the service", log_path=self._log_path, env=env)
+        self._process = process.start()
+        self._group = process.group
+        self.created_now.append(f"process group {self._group}")
         self._record()
-        wait_for_http_ok(
-            f"{self.url}/health",
-            timeout_s=self._startup_timeout_s,
-            is_alive=lambda: process.poll() is None,
-            hint=f"see the service log {self._log_path}",
-        )
+        process.wait_for_http(f"{self.url}/health", timeout_s=self._startup_timeout_s)
 
     def stop(self) -> None:
         """SIGTERM the group, SIGKILL what is left after the grace period, and wait until it is gone."""
         group, process = self._group, self._process
         self._group, self._process = None, None
+        if process is not None:
+            process.stop()
+        elif group is not None:
+            stop_process_group(group)  # attached from a record: only the group's id is known
         if group is not None:
-            stop_process_group(group, process)
             self._record()
 
     def teardown(self) -> list[str]:
@@ -147,47 +122,3 @@ class ProcessDeployment(Deployment):
             return self._log_path.read_text(errors="replace")
         except FileNotFoundError:
             return ""
-
-
-def group_members(group: int, proc: Path = Path("/proc")) -> list[int]:
-    """Live (non-zombie) processes in a process group, read from /proc."""
-    members = []
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_bytes().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        state, pgrp = fields[0], int(fields[2])
-        if pgrp == group and state != b"Z":
-            members.append(int(entry.name))
-    return members
-
-
-def stop_process_group(
-    group: int, process: "subprocess.Popen[bytes] | None" = None, grace_s: float = STOP_GRACE_S
-) -> None:
-    """SIGTERM every process of `group`, SIGKILL what is left after `grace_s`, and return once all are gone."""
-    _signal_group(group, signal.SIGTERM)
-    if not _wait_group_gone(group, process, grace_s):
-        _signal_group(group, signal.SIGKILL)
-        if not _wait_group_gone(group, process, grace_s):
-            raise DeploymentError(f"process group {group} still alive after SIGKILL: {group_members(group)}")
-
-
-def _signal_group(group: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError):  # the group has already exited
-        os.killpg(group, signum)
-
-
-def _wait_group_gone(group: int, process: "subprocess.Popen[bytes] | None", timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        if process is not None:
-            process.poll()  # reap our own child so it does not linger as a zombie
-        if not group_members(group):
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.05)

@@ -7,7 +7,7 @@ both. A model that does not beat the benchmark's QLIKE by the configured margin 
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from provisioning.config import ModelEvaluationSection
 from provisioning.models.training_data import DatedReturns
@@ -107,7 +107,7 @@ def build_artifact(
             ),
         ),
         arch_version=ARCH_VERSION,
-        created_at=created_at or datetime.now(UTC),
+        created_at=created_at or datetime.now(timezone.utc),
     )
 
 

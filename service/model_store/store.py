@@ -8,7 +8,7 @@ A reader that finds the pointer finds a complete artifact, because the artifact 
 
 import abc
 import re
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from .artifact import (
     MODEL_NAME_PATTERN,
@@ -108,7 +108,9 @@ class ModelStore(abc.ABC):
         )
 
     def _point(self, name: str, digest: str, at: datetime | None) -> Pointer:
-        pointer = Pointer(name=name, version=version_of(digest), digest=digest, published_at=at or datetime.now(UTC))
+        pointer = Pointer(
+            name=name, version=version_of(digest), digest=digest, published_at=at or datetime.now(timezone.utc)
+        )
         self._write(pointer_key(name), pointer_bytes(pointer), overwrite=True)
         return pointer
 

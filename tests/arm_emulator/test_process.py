@@ -3,13 +3,13 @@ that owns it dies without a teardown (so a killed test run leaves no emulator, a
 
 import ssl
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from harness.arm_emulator.client import EmulatorProcess
+from provisioning.waiting import wait_until
 
 pytestmark = pytest.mark.unit
 
@@ -31,10 +31,14 @@ def test_the_emulator_stops_when_its_owner_dies(tmp_path: Path) -> None:
         process.start()
         owner.kill()
         owner.wait()
-        deadline = time.monotonic() + 10
-        while process.returncode is None and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert process.returncode == 0, f"the emulator still runs 10s after its owner died: {process.log_tail()}"
+        wait_until(
+            lambda: process.returncode is not None,
+            what="the emulator's exit after its owner's",
+            where=str(process.log_file),
+            timeout_s=10,
+            last_seen=process.log_tail,
+        )
+        assert process.returncode == 0, process.log_tail()
     finally:
         owner.kill()
         process.stop()

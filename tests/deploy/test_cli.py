@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from provisioning.environments.process import group_members
+from provisioning.processes import group_members
 from provisioning.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ import pytest
 
 from harness.pytest_plugin.deployment import REAPER_PID_FILE, HarnessOptions
 from provisioning.environments.ownership import process_start_time
-from provisioning.environments.process import group_members
+from provisioning.processes import group_members
 from provisioning.waiting import wait_until
 
 PROBE = Path(__file__).parent / "session_probe" / "probe_session.py"

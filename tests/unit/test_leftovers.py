@@ -12,7 +12,7 @@ import pytest
 from provisioning import cli
 from provisioning.environments.leftovers import remove_leftovers
 from provisioning.environments.ownership import OWNER_VARIABLE, SESSION_VARIABLE, Owner, Ownership
-from provisioning.environments.process import group_members
+from provisioning.processes import group_members
 from provisioning.state_file import StateFile
 
 

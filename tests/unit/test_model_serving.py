@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from harness.pytest_plugin.azurite import Azurite
 from harness.pytest_plugin.model_store import quick_artifact
-from provisioning.environments.process import free_loopback_port
+from provisioning.processes import free_loopback_port
 from service.config import Settings
 from service.garch.catalogue import BUILTIN_MODELS
 from service.garch.fitting import forecast

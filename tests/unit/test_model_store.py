@@ -12,8 +12,8 @@ from azure.storage.blob import ContainerClient, ContainerSasPermissions, Content
 
 from harness.pytest_plugin.azurite import ACCOUNT, ACCOUNT_KEY, Azurite
 from harness.pytest_plugin.model_store import quick_artifact
-from provisioning.environments.process import free_loopback_port
 from provisioning.models.training_data import sp500_returns
+from provisioning.processes import free_loopback_port
 from service.model_store import (
     ArtifactCorrupt,
     ModelArtifact,

@@ -24,7 +24,7 @@ import pytest
 
 from harness.pytest_plugin.azurite import Azurite
 from harness.pytest_plugin.model_store import quick_artifact
-from provisioning.environments.process import free_loopback_port
+from provisioning.processes import free_loopback_port
 from service.garch.catalogue import BUILTIN_MODELS
 from service.model_store import open_store
 
