@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 REPORTS := reports
 PYTEST := $(PY) -m pytest
 
-.PHONY: help install run test test-unit test-process test-benchmark test-local test-prod-emulator test-prod coverage-report image push-image lint clean
+.PHONY: help install run test test-unit test-versions test-process test-benchmark test-local test-prod-emulator test-prod coverage-report image push-image lint clean
 
 help:
 	@echo "make run    deploy (image in a container, or a process), run every live suite, report, tear down"
@@ -56,6 +56,7 @@ test:
 	$(STAGE) install $(MAKE) install
 	$(STAGE) lint $(MAKE) lint
 	$(STAGE) test-unit $(MAKE) test-unit
+	$(STAGE) test-versions $(MAKE) test-versions
 	$(STAGE) test-process $(MAKE) test-process
 	$(STAGE) test-benchmark $(MAKE) test-benchmark
 	$(STAGE) test-local $(MAKE) test-local
@@ -66,6 +67,14 @@ test:
 # With no network but loopback and no Docker engine in reach (as root; scripts/isolated.sh): what `unit` promises.
 test-unit: install
 	bash scripts/isolated.sh $(PYTEST) -m unit $(COV_ARGS) --junitxml=$(REPORTS)/junit-unit.xml
+
+# The unit suite on every other Python version pyproject.toml claims (3.11 runs above), in tox environments built by
+# uv. Interpreters come from PATH, or from pyenv where it has them; a missing one fails the stage, never skips it.
+OTHER_PYTHONS ?= 3.10 3.12 3.13
+PYENV_PATH := $(shell for v in $(OTHER_PYTHONS); do pyenv prefix $$v 2>/dev/null | sed 's|$$|/bin|'; done | paste -sd: -)
+test-versions: install
+	PATH="$(PYENV_PATH)$(if $(PYENV_PATH),:)$$PATH" UV_PYTHON_DOWNLOADS=never \
+		$(VENV)/bin/tox -e $(shell echo $(OTHER_PYTHONS) | sed 's/3\./py3/g; s/ /,/g')
 
 test-process: install
 	$(PYTEST) -m deploy --env process --deploy-api-key "ci-$$$$-key" $(LIVE_ARGS) $(COV_ARGS) \
@@ -118,4 +127,4 @@ lint: install
 	$(VENV)/bin/lint-imports
 
 clean:
-	rm -rf $(VENV) $(REPORTS) build .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage .coverage.*
+	rm -rf $(VENV) $(REPORTS) build .tox .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage .coverage.*

@@ -92,10 +92,6 @@ class WrkLoad:
         return self.connections if self.ramp_s > 0 else self.threads
 
 
-def wrk_available() -> bool:
-    return shutil.which("wrk") is not None
-
-
 def run_wrk(load: WrkLoad, *, duration_s: float, timeout_s: float = 10.0) -> WrkResult:
     """Run wrk for `duration_s` against `load`; raises LoadGeneratorError if it cannot report."""
     executable = shutil.which("wrk")

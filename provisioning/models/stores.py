@@ -11,8 +11,8 @@ from service.model_store import ModelStore, StoreUnreachable, open_store
 
 STORE_SECRET = "MODEL_STORE_CONNECTION_STRING"
 SERVED_FROM_STORE: tuple[str, ...] = ("process", "local")
-"""Environments whose deployments read their store. "local" joins once LocalContainerDeployment mounts a directory
-MODEL_STORE into its container; prod once the Azure provisioning gives the container group the store."""
+"""Environments whose deployment is handed the store here (a directory MODEL_STORE, mounted read-only into the
+local container); prod's container group is given the run's own storage account by the Azure provisioning."""
 
 
 def store_location(section: ModelStoreSection, environment: str) -> str:

@@ -57,7 +57,7 @@ def csv_returns(path: Path) -> DatedReturns:
     import pandas as pd
 
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path, float_precision="round_trip")  # exact, whatever pandas parses by default
     except (OSError, ValueError) as error:
         raise TrainingDataError(f"{path}: cannot be read as CSV ({error})") from None
     columns = {str(column).strip().lower(): column for column in frame.columns}

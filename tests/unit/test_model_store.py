@@ -4,7 +4,7 @@ import hashlib
 import stat
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -54,7 +54,7 @@ def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
 
 def test_publish_makes_the_version_current(new_store: StoreFactory, garch: ModelArtifact) -> None:
     store = new_store()
-    published_at = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+    published_at = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
     pointer = store.publish(garch, at=published_at)
     current = store.current("garch_1_1")
     assert current.artifact == garch and current.digest == garch.digest() == pointer.digest
@@ -178,10 +178,10 @@ def test_a_read_only_sas_in_the_container_url_reads_and_stays_out_of_messages(
         container,
         account_key=ACCOUNT_KEY,
         permission=ContainerSasPermissions(read=True, list=True),
-        expiry=datetime.now(UTC) + timedelta(minutes=10),
+        expiry=datetime.now(timezone.utc) + timedelta(minutes=10),
     )
     reader = open_store(f"{url}?{sas}")
     assert reader.location == url and reader.current("garch_1_1").artifact == garch
     with pytest.raises(StoreUnreachable, match=r"access refused \(HTTP 403\)") as refused:
-        reader.publish(garch.model_copy(update={"created_at": datetime.now(UTC)}))
+        reader.publish(garch.model_copy(update={"created_at": datetime.now(timezone.utc)}))
     assert "sig=" not in str(refused.value)
