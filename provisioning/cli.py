@@ -12,8 +12,9 @@ import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from provisioning import environments
 from provisioning.config import ConfigError, ProjectConfig, load_config
-from provisioning.environments import ENVIRONMENTS, SECRET_VARIABLES, attach_deployment, create_deployment
+from provisioning.environments import ENVIRONMENTS, SECRET_VARIABLES, attach_deployment
 from provisioning.environments.base import Deployment
 from provisioning.environments.leftovers import remove_leftovers
 from provisioning.environments.ownership import Ownership
@@ -60,14 +61,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def service_env(config: ProjectConfig, environment: str | None = None) -> dict[str, str]:
-    """What the deployed service is told: sizes from the configuration, the API key from our environment, and
-    the environment's model store when it holds every served model (the prod store is wired by the Azure part)."""
-    env = {"WEB_CONCURRENCY": str(config.deployment.web_concurrency)}
-    if os.environ.get("API_KEY"):
-        env["API_KEY"] = os.environ["API_KEY"]
+    """The API key from our environment, and the environment's model store when it holds every served model (the
+    prod store is wired by the Azure part)."""
+    store = {}
     if environment in SERVED_FROM_STORE:
-        env.update(serving_env(config.models.store, environment, os.environ.get(STORE_SECRET)))
-    return env
+        store = serving_env(config.models.store, str(environment), os.environ.get(STORE_SECRET))
+    return environments.service_env(config, api_key=os.environ.get("API_KEY"), store=store)
 
 
 def recorded(config: ProjectConfig) -> Deployment | None:
@@ -91,24 +90,22 @@ def deploy(args: argparse.Namespace, config: ProjectConfig) -> int:
         print(f"{verb} ({existing.environment}): {where} (--action teardown removes it)")
         return 0
     env = service_env(config, args.env)
-    ownership = Ownership(f"mlops-deploy-{uuid.uuid4().hex[:12]}")  # no owner: it outlives this command
-    deployment = create_deployment(args.env, project=config, env=env, ownership=ownership)
-    start_or_undo(deployment.recording_to(StateFile(STATE_FILE).write))
+    deployment = environments.provision(
+        args.env,
+        project=config,
+        env=env,
+        ownership=Ownership(f"mlops-deploy-{uuid.uuid4().hex[:12]}"),  # no owner: it outlives this command
+        recorder=StateFile(STATE_FILE).write,
+        on_undo=say_what_was_undone,
+    )
     print(f"deployed ({args.env}): {deployment.url} running {deployment.version}")
     print(f"models: {'from ' + env['MODEL_STORE'] if 'MODEL_STORE' in env else 'fitted at start-up'}")
     return 0
 
 
-def start_or_undo(deployment: Deployment) -> None:
-    """Start; on any failure (Ctrl-C and SIGTERM too) remove what the start created, say so, and re-raise. If the
-    removal fails as well, the record keeps what may exist for `--action teardown`."""
-    try:
-        deployment.start()
-    except BaseException:
-        removed = deployment.teardown()
-        if removed:
-            print(f"mlops-deploy: the failed deploy was undone: removed {', '.join(removed)}", file=sys.stderr)
-        raise
+def say_what_was_undone(removed: list[str]) -> None:
+    if removed:
+        print(f"mlops-deploy: the failed deploy was undone: removed {', '.join(removed)}", file=sys.stderr)
 
 
 def teardown(_: argparse.Namespace, config: ProjectConfig) -> int:

@@ -11,7 +11,6 @@ import os
 import secrets
 import ssl
 import sys
-import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -20,8 +19,8 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
-from azure.core.credentials import AccessToken
 
+from provisioning.environments.azure.credentials import StaticTokenCredential
 from provisioning.errors import DeploymentError
 from provisioning.processes import ProcessGroup
 
@@ -45,26 +44,6 @@ class EmulatorNotEmpty(AssertionError):
         super().__init__(
             f"the ARM emulator still holds {len(resources)} resource(s) and {len(containers)} container(s): {ids}"
         )
-
-
-class StaticTokenCredential:
-    """A TokenCredential that always returns one bearer token (what the emulator, or AZURE_ARM_TOKEN, supplies)."""
-
-    def __init__(self, token: str, lifetime_s: int = 3600) -> None:
-        self._token = token
-        self._lifetime_s = lifetime_s
-
-    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        return AccessToken(self._token, int(time.time()) + self._lifetime_s)
-
-    def close(self) -> None:
-        pass
-
-    def __enter__(self) -> "StaticTokenCredential":
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        pass
 
 
 @dataclass(frozen=True)

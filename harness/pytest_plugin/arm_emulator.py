@@ -17,8 +17,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.arm_emulator.client import ArmEmulator, EmulatorProcess, StaticTokenCredential
+from harness.arm_emulator.client import ArmEmulator, EmulatorProcess
 from harness.stand_ins.registry import LocalRegistry
+from provisioning.environments.azure.credentials import StaticTokenCredential
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -28,7 +28,7 @@ import pytest
 from harness.pytest_plugin.model_store import publish_session_models
 from harness.pytest_plugin.reports import reports_dir
 from provisioning.config import ProjectConfig
-from provisioning.environments import attach_deployment, create_deployment
+from provisioning.environments import attach_deployment, provision, service_env
 from provisioning.environments.base import Deployment
 from provisioning.environments.ownership import Owner, Ownership
 from provisioning.environments.reaper import start_reaper
@@ -127,27 +127,19 @@ def provision_or_attach(config: pytest.Config, options: HarnessOptions, project:
         state = state_file.read()
         if state is not None:
             return attach_deployment(state, project).recording_to(state_file.write)
-        env = {"WEB_CONCURRENCY": str(project.deployment.web_concurrency)}
-        if options.api_key:
-            env["API_KEY"] = options.api_key
         try:
-            if options.environment in SERVED_FROM_STORE:
-                env.update(publish_session_models(directory, project))
+            store = publish_session_models(directory, project) if options.environment in SERVED_FROM_STORE else {}
             ownership = session_ownership(config, options.keep)
             if ownership.owner is not None and options.environment in REAPED_ENVIRONMENTS:
                 reaper = start_reaper(ownership.owner, ownership.session, directory / "reaper.log")
                 (directory / REAPER_PID_FILE).write_text(str(reaper))
-            deployment = create_deployment(
+            deployment = provision(
                 options.environment,  # type: ignore[arg-type]
                 project=project,
-                env=env,
+                env=service_env(project, api_key=options.api_key, store=store),
                 ownership=ownership,
-            ).recording_to(state_file.write)
-            try:
-                deployment.start()
-            except BaseException:
-                deployment.teardown()  # if this fails too, the record stays for the session's finish to retry
-                raise
+                recorder=state_file.write,  # an undo that fails leaves the record for the session's finish
+            )
         except BaseException as error:
             error_file.write_text(f"{type(error).__name__}: {error}")
             raise

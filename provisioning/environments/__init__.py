@@ -1,10 +1,10 @@
 """Which Deployment class serves which `--env`, and finding a deployment again from its recorded state."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from provisioning.config import ProjectConfig
-from provisioning.environments.base import Deployment
+from provisioning.environments.base import Deployment, StateRecorder
 from provisioning.environments.local import LocalContainerDeployment
 from provisioning.environments.ownership import Ownership
 from provisioning.environments.process import ProcessDeployment
@@ -30,6 +30,31 @@ def create_deployment(
     plain = {k: v for k, v in env.items() if k not in SECRET_VARIABLES}
     secure = {k: v for k, v in env.items() if k in SECRET_VARIABLES}
     return AciDeployment(project, AzureEnvironment(), env=plain, secure_env=secure)
+
+
+def service_env(project: ProjectConfig, *, api_key: str | None, store: Mapping[str, str]) -> dict[str, str]:
+    """What the deployed service is told: its worker count, the API key (if any), and where its models are."""
+    return {
+        "WEB_CONCURRENCY": str(project.deployment.web_concurrency),
+        **({"API_KEY": api_key} if api_key else {}),
+        **store,
+    }
+
+
+def provision(
+    environment: Environment,
+    *,
+    project: ProjectConfig,
+    env: Mapping[str, str],
+    ownership: Ownership,
+    recorder: StateRecorder,
+    on_undo: Callable[[list[str]], None] = lambda removed: None,
+) -> Deployment:
+    """A new deployment, started, its state recorded at every step; undone (and the failure re-raised) when the
+    start fails. The CLI and the harness both make their deployments here."""
+    deployment = create_deployment(environment, project=project, env=env, ownership=ownership)
+    deployment.recording_to(recorder).start_or_undo(on_undo)
+    return deployment
 
 
 def attach_deployment(

@@ -70,12 +70,17 @@ class Deployment(abc.ABC):
         self.stop()
         self.start()
 
-    def __enter__(self) -> Self:
+    def start_or_undo(self, on_undo: Callable[[list[str]], None] = lambda removed: None) -> None:
+        """Start; on any failure (Ctrl-C and SIGTERM too) tear down what the start created, tell `on_undo` what that
+        removed, and re-raise. If the teardown fails as well, a recorder still holds what may exist."""
         try:
             self.start()
         except BaseException:
-            self.teardown()
+            on_undo(self.teardown())
             raise
+
+    def __enter__(self) -> Self:
+        self.start_or_undo()
         return self
 
     def __exit__(

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from harness.arm_emulator.api_versions import SDK_API_VERSIONS
-from harness.arm_emulator.client import StaticTokenCredential
+from provisioning.environments.azure.credentials import StaticTokenCredential
 
 pytestmark = pytest.mark.unit
 

@@ -19,7 +19,8 @@ from azure.core.exceptions import (
 from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 
-from harness.arm_emulator.client import ArmEmulator, StaticTokenCredential
+from harness.arm_emulator.client import ArmEmulator
+from provisioning.environments.azure.credentials import StaticTokenCredential
 
 from .conftest import LOCATION, ArmClients, new_group
 

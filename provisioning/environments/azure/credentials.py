@@ -12,13 +12,24 @@ STATIC_TOKEN_LIFETIME_S = 3600
 
 
 class StaticTokenCredential:
-    """AZURE_ARM_TOKEN as a credential; only accepted together with a non-public AZURE_ARM_ENDPOINT."""
+    """One bearer token as a TokenCredential: AZURE_ARM_TOKEN (only together with a non-public AZURE_ARM_ENDPOINT),
+    or the token of the local ARM emulator."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, lifetime_s: int = STATIC_TOKEN_LIFETIME_S) -> None:
         self._token = token
+        self._lifetime_s = lifetime_s
 
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        return AccessToken(self._token, int(time.time()) + STATIC_TOKEN_LIFETIME_S)
+        return AccessToken(self._token, int(time.time()) + self._lifetime_s)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "StaticTokenCredential":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass
 
 
 def make_credential(azure: AzureEnvironment) -> TokenCredential:
