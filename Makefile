@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 REPORTS := reports
 PYTEST := $(PY) -m pytest
 
-.PHONY: help install run test test-unit test-versions test-process test-benchmark test-local test-prod-emulator test-prod coverage-report image push-image lint clean
+.PHONY: help install run test test-tox-fresh-clone test-unit test-versions test-process test-benchmark test-local test-prod-emulator test-prod coverage-report image push-image lint clean
 
 help:
 	@echo "make run    deploy (image in a container, or a process), run every live suite, report, tear down"
@@ -27,7 +27,7 @@ install: $(VENV)/.installed $(AZURITE)
 
 # Azurite, Microsoft's storage emulator, for the Blob model store tests (npm; Node.js 18+).
 $(AZURITE):
-	npm install --prefix build/node --no-audit --no-fund --loglevel=error azurite@3.35.0
+	bash scripts/install_azurite.sh
 
 # The main job: deploy on the image where a Docker engine answers (or can be started), else on a process;
 # run every live suite against it; print a short report; tear down.
@@ -72,9 +72,10 @@ test-unit: install
 # uv. Interpreters come from PATH, or from pyenv where it has them; a missing one fails the stage, never skips it.
 OTHER_PYTHONS ?= 3.10 3.12 3.13
 PYENV_PATH := $(shell for v in $(OTHER_PYTHONS); do pyenv prefix $$v 2>/dev/null | sed 's|$$|/bin|'; done | paste -sd: -)
+# (Hosted CI runs them in its unit matrix instead and passes OTHER_PYTHONS= to make test.)
 test-versions: install
-	PATH="$(PYENV_PATH)$(if $(PYENV_PATH),:)$$PATH" UV_PYTHON_DOWNLOADS=never \
-		$(VENV)/bin/tox -e $(shell echo $(OTHER_PYTHONS) | sed 's/3\./py3/g; s/ /,/g')
+	$(if $(strip $(OTHER_PYTHONS)),PATH="$(PYENV_PATH)$(if $(PYENV_PATH),:)$$PATH" UV_PYTHON_DOWNLOADS=never \
+		$(VENV)/bin/tox -e $(shell echo $(OTHER_PYTHONS) | sed 's/3\./py3/g; s/ /,/g'),@echo "test-versions: OTHER_PYTHONS is empty")
 
 test-process: install
 	$(PYTEST) -m deploy --env process --deploy-api-key "ci-$$$$-key" $(LIVE_ARGS) $(COV_ARGS) \
@@ -109,6 +110,10 @@ test-prod-emulator: install
 	bash scripts/ensure_docker_engine.sh
 	$(PYTEST) -m deploy --env prod --azure-emulator $(LIVE_ARGS) $(COV_ARGS) --junitxml=$(REPORTS)/junit-prod-emulator.xml
 	$(PYTEST) tests/arm_emulator -m emulator $(COV_ARGS) --junitxml=$(REPORTS)/junit-emulator.xml
+
+# tox as a new contributor meets it: a fresh clone of HEAD with nothing installed (about 10 min: its own CI job).
+test-tox-fresh-clone: install
+	bash scripts/tox_fresh_clone.sh unit local
 
 test-prod: install
 	$(PYTEST) -m deploy --env prod $(LIVE_ARGS) --junitxml=$(REPORTS)/junit-prod.xml

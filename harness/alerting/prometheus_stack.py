@@ -235,6 +235,13 @@ class PrometheusStack:
     def query(self, expression: str) -> list[dict[str, Any]]:
         return list(self.api("/api/v1/query", query=expression)["result"])
 
+    def query_range(self, expression: str, *, start: float, end: float, step_s: float) -> list[dict[str, Any]]:
+        """Each series of `expression` evaluated every `step_s` from `start` to `end` (seconds since the epoch)."""
+        result = self.api(
+            "/api/v1/query_range", query=expression, start=f"{start:.3f}", end=f"{end:.3f}", step=f"{step_s:g}s"
+        )["result"]
+        return list(result)
+
     def loaded_alertmanager_config(self) -> dict[str, Any]:
         """The configuration Alertmanager runs, from its status API."""
         try:

@@ -4,13 +4,16 @@ Each failure is an AssertionError subclass that carries what was measured, so a 
 long it waited, and what Prometheus thought of the rule at that moment.
 """
 
+import operator
 import re
 import time
 from collections.abc import Callable
 from typing import Any
 
-from harness.alerting.prometheus_stack import PrometheusStack
+from harness.alerting.prometheus_stack import PrometheusStack, rfc3339_seconds
 from harness.alerting.webhook_receiver import WebhookReceiver
+from provisioning.monitoring.catalogue import AlertRule
+from provisioning.monitoring.prometheus_rules import Cadence, go_duration, signal_expression
 
 
 class AlertVerificationFailure(AssertionError):
@@ -52,6 +55,25 @@ class RulesDiffer(AlertVerificationFailure):
         lines += [f"not in the catalogue: {unexpected}"] if unexpected else []
         lines += [f"{name}: {fields}" for name, fields in changed.items()]
         super().__init__("loaded rules differ from the catalogue:\n" + "\n".join(lines))
+
+
+class AlertFiredTooSoon(AlertVerificationFailure):
+    """The alert fired before the rule could have seen the fault for as long as it demands (its `for:`)."""
+
+    def __init__(self, rule: str, fired_after_s: float, earliest_s: float) -> None:
+        self.rule, self.fired_after_s, self.earliest_s = rule, fired_after_s, earliest_s
+        super().__init__(
+            f"{rule} fired {fired_after_s:.1f}s after the fault; it may fire only after {earliest_s:.1f}s of it"
+        )
+
+
+class MeasureNotOverThreshold(AlertVerificationFailure):
+    """While the alert fired, the rule's own measure, as Prometheus computes it, never crossed the threshold."""
+
+    def __init__(self, rule: str, labels: dict[str, str], measured: list[float], threshold: str) -> None:
+        self.rule, self.labels, self.measured, self.threshold = rule, labels, measured, threshold
+        values = ", ".join(f"{value:.4g}" for value in measured) or "no samples"
+        super().__init__(f"{rule} {labels}: measured {values} while firing; the threshold is {threshold}")
 
 
 DURATION_UNITS_S = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
@@ -193,3 +215,48 @@ def assert_alertmanager_loaded(stack: PrometheusStack) -> None:
     differences = missing_from(stack.alertmanager_config(), stack.loaded_alertmanager_config())
     if differences:
         raise AlertmanagerConfigDiffers(differences)
+
+
+COMPARISON = {"GreaterThan": operator.gt, "GreaterThanOrEqual": operator.ge}
+
+
+def notification_bound_s(cadence: Cadence, rule: AlertRule, slack_s: float) -> float:
+    """Longest a notification may take once a fault (or its fix) holds: a whole window of it, the rule's `for:`,
+    one evaluation interval, one scrape, Alertmanager's group interval; plus `slack_s` for a busy machine."""
+    return (
+        cadence.window_s(rule)
+        + cadence.pending_s(rule)
+        + cadence.frequency_s(rule)
+        + cadence.check_interval_s
+        + cadence.group_interval_s
+        + slack_s
+    )
+
+
+def measured_while_firing(stack: PrometheusStack, rule: AlertRule, alert: dict[str, Any], until: float) -> list[float]:
+    """The rule's measure for the alert's series (its expression without the comparison, over the rule's window), as
+    Prometheus evaluates it at each of the rule's evaluations from the alert's start until `until` (epoch seconds)."""
+    expression = signal_expression(rule, stack.limits, go_duration(stack.cadence.window_s(rule)))
+    started = rfc3339_seconds(alert["startsAt"])
+    step = stack.cadence.frequency_s(rule)
+    series = stack.query_range(expression, start=started, end=max(until, started + step), step_s=step)
+    ours = [s for s in series if all(alert["labels"].get(key) == value for key, value in s["metric"].items())]
+    return [float(value) for s in ours for _, value in s["values"]]
+
+
+def assert_measured_over_threshold(
+    stack: PrometheusStack, rule: AlertRule, alert: dict[str, Any], until: float
+) -> float:
+    """The highest measure of the rule while its alert fired; MeasureNotOverThreshold unless it crossed the threshold.
+
+    The highest, not the first: Prometheus may ingest a scrape that began before an evaluation after it, so a value
+    read back at the very evaluation that fired can differ from what the rule saw.
+    """
+    if rule.signal == "health":
+        raise ValueError(f"{rule.name} is a condition counted by `for:`, not a measure with a threshold")
+    measured = measured_while_firing(stack, rule, alert, until)
+    crossed = [value for value in measured if COMPARISON[rule.operator](value, rule.threshold.value)]
+    if not crossed:
+        labels = {key: alert["labels"][key] for key in ("job", "route") if key in alert["labels"]}
+        raise MeasureNotOverThreshold(rule.name, labels, measured, str(rule.threshold))
+    return max(crossed)

@@ -1,7 +1,8 @@
 """Azurite, Microsoft's Blob Storage emulator, on a free loopback port for the session (a pytest plugin).
 
-Installed from the npm registry into build/node (`npm install --prefix build/node azurite@3.35.0`); its blob
-service keeps everything in memory, so nothing outlives the session. Each xdist worker runs its own (about 1 s).
+Installed from the npm registry into build/node by scripts/install_azurite.sh (which `make install` and the tox
+environments run); its blob service keeps everything in memory, so nothing outlives the session. Each xdist worker
+runs its own (about 1 s). A session whose selected tests need it and cannot find it stops before the first test.
 """
 
 import os
@@ -16,11 +17,14 @@ from pathlib import Path
 
 import pytest
 
+from harness.pytest_plugin.required_tools import RequiredTool, requests_fixture, require
 from provisioning.processes import free_loopback_port
+
+pytest_plugins = ["harness.pytest_plugin.required_tools"]
 
 ROOT = Path(__file__).resolve().parents[2]
 AZURITE_BLOB = ROOT / "build" / "node" / "node_modules" / ".bin" / "azurite-blob"
-INSTALL_HINT = "npm install --prefix build/node azurite@3.35.0"
+INSTALL_HINT = "bash scripts/install_azurite.sh"
 READY_TIMEOUT_S = 30.0
 ACCOUNT = "devstoreaccount1"
 # The documented, public key of Azurite's development account: not a secret.
@@ -48,6 +52,18 @@ class Azurite:
     def new_container_url(self, prefix: str = "models") -> str:
         """A container URL no other test uses (the container itself is created by whoever publishes first)."""
         return self.container_url(f"{prefix}-{uuid.uuid4().hex[:12]}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    require(
+        config,
+        RequiredTool(
+            name=f"Azurite ({AZURITE_BLOB.relative_to(ROOT)})",
+            is_installed=AZURITE_BLOB.exists,
+            install=INSTALL_HINT,
+            needed_by=lambda item: requests_fixture(item, "azurite"),
+        ),
+    )
 
 
 @pytest.fixture(scope="session")

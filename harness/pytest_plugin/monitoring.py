@@ -8,6 +8,7 @@ Measured times to fire and resolve are merged into reports/alerts.json, by envir
 
 import fcntl
 import json
+import shutil
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -15,16 +16,33 @@ from pathlib import Path
 
 import pytest
 
-from harness.alerting.prometheus_stack import PrometheusStack
+from harness.alerting.prometheus_stack import INSTALL_HINT, PrometheusStack, run_tool
 from harness.alerting.webhook_receiver import WebhookReceiver
 from harness.pytest_plugin.deployment import HarnessOptions
+from harness.pytest_plugin.required_tools import RequiredTool, module_uses, requests_fixture, require
 from provisioning.config import ProjectConfig
 from provisioning.environments.base import Deployment
 from provisioning.monitoring.catalogue import ServiceLimits
 from provisioning.monitoring.prometheus_rules import Cadence
 
+pytest_plugins = ["harness.pytest_plugin.required_tools"]
+
 CHECK_INTERVAL_S = 1.0
 REPORT = Path("reports") / "alerts.json"
+PROMETHEUS_TOOLS = ("prometheus", "prometheus-alertmanager", "promtool", "amtool")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests with the alerting stack, and tests that run promtool/amtool on rendered files, need Debian's packages."""
+    require(
+        config,
+        RequiredTool(
+            name="Prometheus and Alertmanager (" + ", ".join(PROMETHEUS_TOOLS) + ")",
+            is_installed=lambda: all(shutil.which(tool) for tool in PROMETHEUS_TOOLS),
+            install=f"bash scripts/install_system_packages.sh (as root), or {INSTALL_HINT}",
+            needed_by=lambda item: requests_fixture(item, "alerting_stack") or module_uses(item, run_tool),
+        ),
+    )
 
 
 @dataclass(frozen=True)
