@@ -9,6 +9,11 @@ from typing import Any
 import pytest
 import yaml
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / ".github" / "workflows" / "cicd.yml"
 PIPELINE = ROOT / "azure-pipelines.yml"
@@ -59,13 +64,26 @@ def test_both_definitions_call_the_same_make_targets_and_they_exist() -> None:
     assert github <= make_targets(), f"targets missing from the Makefile: {github - make_targets()}"
 
 
-def test_both_definitions_test_three_python_versions_and_gate_prod_on_main() -> None:
+def claimed_pythons() -> list[str]:
+    """What make test runs the unit suite on: 3.11 (the main run) and OTHER_PYTHONS (tox)."""
+    makefile = (ROOT / "Makefile").read_text()
+    other = re.search(r"^OTHER_PYTHONS \?= (.+)$", makefile, re.MULTILINE)
+    assert other, "the Makefile names no OTHER_PYTHONS"
+    return sorted(["3.11", *other.group(1).split()], key=lambda v: tuple(map(int, v.split("."))))
+
+
+def test_every_claimed_python_is_tested_everywhere_and_prod_is_gated_on_main() -> None:
+    versions = claimed_pythons()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["requires-python"] == f">={versions[0]}"
     workflow = yaml.safe_load(WORKFLOW.read_text())
-    assert workflow["jobs"]["unit"]["strategy"]["matrix"]["python"] == ["3.10", "3.11", "3.12"]
+    assert workflow["jobs"]["unit"]["strategy"]["matrix"]["python"] == versions
     assert workflow["jobs"]["prod"]["needs"] == "image" and "refs/heads/main" in workflow["jobs"]["prod"]["if"]
     pipeline = yaml.safe_load(PIPELINE.read_text())
     stages = {stage["stage"]: stage for stage in pipeline["stages"]}
     assert list(stages) == ["unit", "live", "image", "prod"]
-    versions = {v["python"] for v in stages["unit"]["jobs"][0]["strategy"]["matrix"].values()}
-    assert versions == {"3.10", "3.11", "3.12"}
+    matrix = {v["python"] for v in stages["unit"]["jobs"][0]["strategy"]["matrix"].values()}
+    assert matrix == set(versions)
+    tox = (ROOT / "tox.ini").read_text()
+    assert "[testenv:py3{" + ",".join(v.split(".")[1] for v in versions) + "}]" in tox
     assert "refs/heads/main" in stages["prod"]["condition"]
