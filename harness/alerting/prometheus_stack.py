@@ -22,7 +22,7 @@ import yaml
 from typing_extensions import Self
 
 from provisioning.config import NotificationsSection
-from provisioning.errors import DeploymentError, DeploymentTimeout, EnvironmentUnavailable
+from provisioning.errors import DeploymentError, EnvironmentUnavailable
 from provisioning.monitoring.catalogue import AlertRule, ServiceLimits
 from provisioning.monitoring.prometheus_rules import (
     RULES_FILE,
@@ -33,8 +33,8 @@ from provisioning.monitoring.prometheus_rules import (
     render_rule_groups,
     render_targets,
 )
-from provisioning.processes import free_loopback_port
-from provisioning.waiting import wait_for_http_ok
+from provisioning.processes import ProcessGroup, free_loopback_port
+from provisioning.waiting import wait_until
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class PrometheusStack:
         self._own_workdir = workdir is None
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="garch-prometheus-"))
         self._startup_timeout_s = startup_timeout_s
-        self._processes: dict[str, subprocess.Popen[bytes]] = {}
+        self._processes: dict[str, ProcessGroup] = {}
         self.prometheus_port = free_loopback_port()
         self.alertmanager_port = free_loopback_port()
 
@@ -159,24 +159,9 @@ class PrometheusStack:
             raise MonitoringStackError(f"{self.alertmanager_url} does not post to {self._webhook_url}: another stack")
 
     def _spawn(self, name: str, command: list[str], ready_url: str) -> None:
-        log_file = self.workdir / f"{name}.log"
-        with log_file.open("ab") as output:
-            process = subprocess.Popen(
-                command,
-                cwd=self.workdir,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        self._processes[name] = process
-        wait_for_http_ok(
-            ready_url,
-            timeout_s=self._startup_timeout_s,
-            interval_s=0.05,
-            is_alive=lambda: process.poll() is None,
-            hint=f"see {log_file}",
-        )
+        process = ProcessGroup(command, name=name, log_path=self.workdir / f"{name}.log", cwd=self.workdir)
+        self._processes[name] = process.start()
+        process.wait_for_http(ready_url, timeout_s=self._startup_timeout_s, interval_s=0.05)
 
     def stop(self) -> None:
         """Stop both processes (SIGTERM, then SIGKILL after a grace period) and remove the data we created."""
@@ -185,14 +170,8 @@ class PrometheusStack:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
     def _stop_processes(self) -> None:
-        for name, process in reversed(list(self._processes.items())):
-            process.terminate()
-            try:
-                process.wait(timeout=STOP_GRACE_S)
-            except subprocess.TimeoutExpired:
-                log.warning("%s (pid %s) ignored SIGTERM for %ss; killing it", name, process.pid, STOP_GRACE_S)
-                process.kill()
-                process.wait(timeout=STOP_GRACE_S)
+        for process in reversed(list(self._processes.values())):
+            process.stop(STOP_GRACE_S)
         self._processes.clear()
 
     def log_tail(self, name: str, lines: int = 20) -> str:
@@ -258,23 +237,29 @@ class PrometheusStack:
         """
         instance = url.split("://", 1)[-1].rstrip("/")
         started = time.monotonic()
-        deadline = started + timeout_s
-        last_seen = "no scrape yet"
-        first_up_at: float | None = None
-        while True:
+        seen = {"last": "no scrape yet"}
+        first_up_at: list[float] = []
+
+        def scraped_and_evaluated() -> bool:
             targets = self.api("/api/v1/targets", state="active")["activeTargets"]
             ours = [t for t in targets if t["labels"].get("instance") == instance]
-            if ours:
-                last_seen = f"health {ours[0]['health']} {ours[0].get('lastError', '')}".strip()
-                if ours[0]["health"] == "up" and first_up_at is None:
-                    first_up_at = rfc3339_seconds(ours[0]["lastScrape"])
-                evaluated = [rfc3339_seconds(r["lastEvaluation"]) for g in self.loaded_rules() for r in g["rules"]]
-                if first_up_at is not None and all(at > first_up_at for at in evaluated):
-                    return time.monotonic() - started
-            if time.monotonic() >= deadline:
-                where = f"{self.prometheus_url} -> {url}/metrics"
-                raise DeploymentTimeout("scrape", where, timeout_s, last_seen, self.log_tail("prometheus", 5))
-            time.sleep(self.cadence.check_interval_s / 4)
+            if not ours:
+                return False
+            seen["last"] = f"health {ours[0]['health']} {ours[0].get('lastError', '')}".strip()
+            if ours[0]["health"] == "up" and not first_up_at:
+                first_up_at.append(rfc3339_seconds(ours[0]["lastScrape"]))
+            evaluated = [rfc3339_seconds(r["lastEvaluation"]) for g in self.loaded_rules() for r in g["rules"]]
+            return bool(first_up_at) and all(at > first_up_at[0] for at in evaluated)
+
+        wait_until(
+            scraped_and_evaluated,
+            what="scrape",
+            where=f"{self.prometheus_url} -> {url}/metrics",
+            timeout_s=timeout_s,
+            interval_s=self.cadence.check_interval_s / 4,
+            last_seen=lambda: f"{seen['last']}; {self.log_tail('prometheus', 5)}",
+        )
+        return time.monotonic() - started
 
 
 def rfc3339_seconds(stamp: str) -> float:

@@ -5,11 +5,7 @@ environments run); its blob service keeps everything in memory, so nothing outli
 runs its own (about 1 s). A session whose selected tests need it and cannot find it stops before the first test.
 """
 
-import os
-import signal
 import socket
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from harness.pytest_plugin.required_tools import RequiredTool, requests_fixture, require
-from provisioning.processes import free_loopback_port
+from provisioning.processes import ProcessGroup, free_loopback_port
 
 pytest_plugins = ["harness.pytest_plugin.required_tools"]
 
@@ -84,42 +80,13 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
         "--disableTelemetry",
         "--silent",
     ]
-    log_path = workspace / "azurite.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=workspace,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
+    with ProcessGroup(command, name="Azurite", log_path=workspace / "azurite.log", cwd=workspace) as process:
+        process.wait_until(
+            lambda: _listening(port), what=f"Azurite listening on 127.0.0.1:{port}", timeout_s=READY_TIMEOUT_S
         )
-    try:
-        _wait_listening(port, process, log_path)
         yield Azurite(port)
-    finally:
-        _stop(process)
 
 
-def _wait_listening(port: int, process: "subprocess.Popen[bytes]", log_path: Path) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while True:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        if process.poll() is not None:
-            raise RuntimeError(f"Azurite exited with {process.returncode} before listening on {port}; see {log_path}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"Azurite not listening on 127.0.0.1:{port} after {READY_TIMEOUT_S}s; see {log_path}")
-        time.sleep(0.05)
-
-
-def _stop(process: "subprocess.Popen[bytes]") -> None:
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
