@@ -54,31 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     state_dir = args.state_dir or Path(tempfile.mkdtemp(prefix="arm-emulator-"))
     state_dir.mkdir(parents=True, exist_ok=True)
-    if args.cert:
-        cert, key, ca = args.cert, args.key, args.ca or args.cert
-    else:
-        tls = issue_certificates(state_dir / "tls")
-        cert, key, ca = tls.server_cert, tls.server_key, tls.ca_cert
-
+    cert, key, ca = _tls_files(args, state_dir)
     registry = LocalRegistry(state_dir / "registry") if args.start_registry else None
     if registry is not None:
         registry.start()
-    settings = EmulatorSettings(
-        host=args.host,
-        port=args.port,
-        token=args.token or secrets.token_urlsafe(32),
-        subscription_id=args.subscription_id or str(uuid.uuid4()),
-        tenant_id=args.tenant_id or str(uuid.uuid4()),
-        cert_file=cert,
-        key_file=key,
-        state_dir=state_dir,
-        registry=registry.address if registry else args.registry,
-        retry_after_s=args.retry_after,
-        poll_hold_s=args.poll_hold,
-        settle_s=args.settle,
-        instance=args.instance or uuid.uuid4().hex[:12],
-        blob_endpoint=args.blob_endpoint,
-    )
+    settings = _settings(args, state_dir, cert, key, registry.address if registry else args.registry)
     server = ArmEmulatorServer(settings)
     stop = threading.Event()
 
@@ -90,17 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     server.start()
     if args.parent_pid is not None:
         threading.Thread(target=_watch_parent, args=(args.parent_pid, stop), daemon=True).start()
-    ready = {
-        **server.describe(),
-        "caBundle": str(ca),
-        "token": settings.token,
-        "pid": os.getpid(),
-    }
-    if args.ready_file:
-        temporary = args.ready_file.with_suffix(".tmp")
-        temporary.write_text(json.dumps(ready))
-        temporary.replace(args.ready_file)
-    print(json.dumps(ready), flush=True)
+    _announce_ready({**server.describe(), "caBundle": str(ca), "token": settings.token, "pid": os.getpid()}, args)
     try:
         stop.wait()
     finally:
@@ -109,6 +79,44 @@ def main(argv: list[str] | None = None) -> int:
             registry.stop()
         logging.getLogger(__name__).info("stopped; removed %d container(s)", removed)
     return 0
+
+
+def _tls_files(args: argparse.Namespace, state_dir: Path) -> tuple[Path, Path, Path]:
+    """(server certificate, its key, the CA bundle clients trust): the ones given, or freshly issued."""
+    if args.cert:
+        return args.cert, args.key, args.ca or args.cert
+    tls = issue_certificates(state_dir / "tls")
+    return tls.server_cert, tls.server_key, tls.ca_cert
+
+
+def _settings(
+    args: argparse.Namespace, state_dir: Path, cert: Path, key: Path, registry: str | None
+) -> EmulatorSettings:
+    return EmulatorSettings(
+        host=args.host,
+        port=args.port,
+        token=args.token or secrets.token_urlsafe(32),
+        subscription_id=args.subscription_id or str(uuid.uuid4()),
+        tenant_id=args.tenant_id or str(uuid.uuid4()),
+        cert_file=cert,
+        key_file=key,
+        state_dir=state_dir,
+        registry=registry,
+        retry_after_s=args.retry_after,
+        poll_hold_s=args.poll_hold,
+        settle_s=args.settle,
+        instance=args.instance or uuid.uuid4().hex[:12],
+        blob_endpoint=args.blob_endpoint,
+    )
+
+
+def _announce_ready(ready: dict[str, object], args: argparse.Namespace) -> None:
+    """One JSON line on stdout and, atomically, in --ready-file: how the fixture learns the port and token."""
+    if args.ready_file:
+        temporary = args.ready_file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(ready))
+        temporary.replace(args.ready_file)
+    print(json.dumps(ready), flush=True)
 
 
 def _watch_parent(parent_pid: int, stop: threading.Event) -> None:

@@ -270,7 +270,7 @@ def remove_leftover_containers(instance: str) -> int:
     """Remove containers an emulator instance left; nothing to do (0) when no Docker engine answers."""
     import docker.errors
 
-    from harness.arm_emulator.container_runtime import remove_instance_containers
+    from harness.arm_emulator.container_cleanup import remove_instance_containers
 
     try:
         return remove_instance_containers(instance)

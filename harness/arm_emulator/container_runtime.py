@@ -1,9 +1,9 @@
 """Container groups as Docker containers, each group on its own loopback address 127.0.0.N.
 
 Every container carries `io.garch-mlops.arm-emulator=<instance>` (and the owning emulator's pid), so whatever
-this emulator started can be listed and removed, by it at shutdown or by the fixture after a crash. The first
-container of a group publishes the group's ports on its address; further containers join its network namespace,
-as containers of one ACI group share localhost.
+this emulator started can be listed and removed, by it at shutdown or by the fixture after a crash
+(container_cleanup.py). The first container of a group publishes the group's ports on its address; further
+containers join its network namespace, as containers of one ACI group share localhost.
 """
 
 import contextlib
@@ -14,8 +14,6 @@ import random
 import socket
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import docker
@@ -23,6 +21,8 @@ import docker.errors
 from docker.models.containers import Container
 from docker.utils import parse_repository_tag
 
+from harness.arm_emulator.container_specs import ContainerSpec, GroupSpec, RuntimeFailure
+from harness.arm_emulator.container_state import ContainerEvent, ContainerState, read_state
 from harness.arm_emulator.lro import utc_now
 
 LABEL = "io.garch-mlops.arm-emulator"
@@ -40,65 +40,6 @@ RESTART_POLICIES = {
     "onfailure": {"Name": "on-failure"},
     "never": None,
 }
-
-
-class RuntimeFailure(Exception):
-    """A container group could not be deployed; carries the ARM error code ACI would report."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
-
-
-@dataclass(frozen=True)
-class ContainerSpec:
-    name: str
-    image: str
-    env: dict[str, str]
-    command: list[str] | None
-    cpu: float
-    memory_gb: float
-
-
-@dataclass(frozen=True)
-class GroupSpec:
-    resource_id: str
-    name: str
-    containers: Sequence[ContainerSpec]
-    ports: Sequence[tuple[int, str]]  # (port, "TCP"|"UDP") published on the group's address
-    restart_policy: str
-    registry_auth: dict[str, dict[str, str]]  # registry host -> {"username", "password"}
-    crash_exit_code: int | None = None
-
-
-@dataclass(frozen=True)
-class ContainerState:
-    status: str  # Docker's: created, running, restarting, exited, dead
-    exit_code: int | None
-    started_at: str | None
-    finished_at: str | None
-    restart_count: int
-    last_exit_code: int | None  # of the run that ended last (also known while a restarted container runs)
-
-
-@dataclass
-class _Event:
-    name: str
-    message: str
-    type: str = "Normal"
-    count: int = 1
-    first: str = field(default_factory=utc_now)
-    last: str = field(default_factory=utc_now)
-
-    def as_arm(self) -> dict[str, Any]:
-        return {
-            "count": self.count,
-            "firstTimestamp": self.first,
-            "lastTimestamp": self.last,
-            "name": self.name,
-            "message": self.message,
-            "type": self.type,
-        }
 
 
 def _address_free(ip: str, ports: Sequence[tuple[int, str]]) -> bool:
@@ -121,7 +62,7 @@ class ContainerRuntime:
         self._lock = threading.RLock()
         self._group_locks: dict[str, threading.Lock] = {}
         self._ips: dict[str, str] = {}  # resource id (lower) -> 127.0.0.N
-        self._events: dict[str, dict[str, list[_Event]]] = {}
+        self._events: dict[str, dict[str, list[ContainerEvent]]] = {}
         self._stopped: set[str] = set()
         self.client.ping()
 
@@ -169,7 +110,7 @@ class ContainerRuntime:
                     event.count += 1
                     event.last = utc_now()
                     return
-            events.append(_Event(name, message, kind))
+            events.append(ContainerEvent(name, message, kind))
 
     def events(self, resource_id: str, container: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -311,36 +252,10 @@ class ContainerRuntime:
     # -- observation ----------------------------------------------------------------------------------------------
     def states(self, resource_id: str) -> dict[str, ContainerState]:
         """Docker's view of each container of the group, by container name."""
-        states = {}
-        for container in self._containers(resource_id):
-            state = container.attrs.get("State", {})
-            restarts = int(container.attrs.get("RestartCount", 0))
-            status = str(state.get("Status"))
-            last_exit = state.get("ExitCode") if status in ("restarting", "exited", "dead") else None
-            if last_exit is None and restarts:
-                last_exit = self._last_exit_code(container)
-            states[container.labels[CONTAINER_LABEL]] = ContainerState(
-                status=status,
-                exit_code=state.get("ExitCode"),
-                started_at=state.get("StartedAt"),
-                finished_at=state.get("FinishedAt"),
-                restart_count=restarts,
-                last_exit_code=last_exit,
-            )
-        return states
-
-    def _last_exit_code(self, container: Container) -> int | None:
-        """The exit code of a restarted container's previous run (Docker resets State.ExitCode on restart)."""
-        created = datetime.fromisoformat(container.attrs["Created"][:19]).replace(tzinfo=timezone.utc)
-        events = self.client.api.events(
-            since=created,
-            until=datetime.now(timezone.utc) + timedelta(seconds=1),  # Docker counts whole seconds
-            filters={"container": container.id, "event": "die"},
-            decode=True,
-        )
-        codes = [event.get("Actor", {}).get("Attributes", {}).get("exitCode") for event in events]
-        codes = [code for code in codes if code is not None]
-        return int(codes[-1]) if codes else None
+        return {
+            container.labels[CONTAINER_LABEL]: read_state(self.client, container)
+            for container in self._containers(resource_id)
+        }
 
     def logs(self, resource_id: str, container_name: str, *, tail: int | None, timestamps: bool) -> str | None:
         for container in self._containers(resource_id):
@@ -377,37 +292,6 @@ class ContainerRuntime:
             self._events.clear()
             self._stopped.clear()
         return len(found)
-
-
-def remove_instance_containers(instance: str) -> int:
-    """Remove every container an emulator instance left (used by the fixture after the emulator is gone)."""
-    client = docker.from_env()
-    try:
-        found = client.containers.list(all=True, filters={"label": f"{LABEL}={instance}"})
-        for container in found:
-            with contextlib.suppress(docker.errors.NotFound):
-                container.remove(force=True)
-        return len(found)
-    finally:
-        client.close()
-
-
-def remove_orphans() -> list[str]:
-    """Remove containers whose emulator process no longer exists (a previous run killed with SIGKILL)."""
-    client = docker.from_env()
-    removed = []
-    try:
-        for container in client.containers.list(all=True, filters={"label": LABEL}):
-            pid = container.labels.get(PID_LABEL, "")
-            if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
-                try:
-                    container.remove(force=True)
-                    removed.append(container.name)
-                except docker.errors.NotFound:
-                    pass
-        return removed
-    finally:
-        client.close()
 
 
 def _digest(resource_id: str) -> str:

@@ -1,6 +1,7 @@
 """The HTTPS front: authentication, api-versions, faults, the request log, JSON in and out, the control API.
 
-ARM paths go to the ResourceManager; `/_emulator/...` is the control API a test uses (same bearer token):
+ARM paths go to the ResourceManager (lists to ResourceLists); `/_emulator/...` is the control API a test uses
+(same bearer token):
   GET  /_emulator/health       readiness (no token needed)
   GET  /_emulator/resources    every stored resource        GET /_emulator/containers  every container it runs
   GET  /_emulator/requests     the request log              DELETE /_emulator/requests clear it
@@ -24,6 +25,7 @@ from harness.arm_emulator.faults import FAULT_KINDS, IMMEDIATE_FAULTS, FaultBook
 from harness.arm_emulator.lro import OperationBook
 from harness.arm_emulator.providers import Context, Reply, ResourceKind, kind_of
 from harness.arm_emulator.request_log import RequestLog
+from harness.arm_emulator.resource_lists import ResourceLists
 from harness.arm_emulator.resource_manager import ResourceManager
 from harness.arm_emulator.routes import (
     CollectionRoute,
@@ -103,6 +105,7 @@ class ArmEmulatorServer:
         self.request_log = RequestLog()
         self.ctx = Context(settings=settings, store=self.store, endpoint=self.endpoint)
         self.manager = ResourceManager(self.ctx, self.operations)
+        self.lists = ResourceLists(self.ctx)
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------------------------
@@ -199,18 +202,30 @@ class ArmEmulatorServer:
             check_api_version("Microsoft.Resources/providers", api_version)
             return self.manager.provider(route)
         if isinstance(route, CollectionRoute):
-            listed = route.type or "Microsoft.Resources/resources"
-            canonical = canonical_type(listed)
-            facts["kind"], facts["resource_type"] = "list", canonical or listed
-            if canonical is not None and kind_of(canonical) is None:  # "resources": a list, not a kind
-                check_api_version(canonical, api_version)
-            else:
-                self._check_type(listed, api_version)
-            self._fault(method, facts, frozenset(IMMEDIATE_FAULTS), None)
-            if method != "GET":
-                raise ArmError(405, "MethodNotAllowed", f"The collection '{path}' answers GET only.")
-            return self.manager.list_collection(route, query)
+            return self._list(method, path, route, query, facts)
         assert isinstance(route, ResourceRoute)
+        return self._resource(method, route, query, raw, facts)
+
+    def _list(
+        self, method: str, path: str, route: CollectionRoute, query: dict[str, str], facts: dict[str, Any]
+    ) -> Reply:
+        api_version = query.get("api-version")
+        listed = route.type or "Microsoft.Resources/resources"
+        canonical = canonical_type(listed)
+        facts["kind"], facts["resource_type"] = "list", canonical or listed
+        if canonical is not None and kind_of(canonical) is None:  # "resources": a list, not a kind
+            check_api_version(canonical, api_version)
+        else:
+            self._check_type(listed, api_version)
+        self._fault(method, facts, frozenset(IMMEDIATE_FAULTS), None)
+        if method != "GET":
+            raise ArmError(405, "MethodNotAllowed", f"The collection '{path}' answers GET only.")
+        return self.lists.list_collection(route, query)
+
+    def _resource(
+        self, method: str, route: ResourceRoute, query: dict[str, str], raw: bytes, facts: dict[str, Any]
+    ) -> Reply:
+        api_version = query.get("api-version")
         ref = route.ref
         kind = self._check_type(ref.type, api_version)
         facts["resource_type"], facts["name"] = kind.type, ref.name

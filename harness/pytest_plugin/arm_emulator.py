@@ -32,7 +32,7 @@ def _remove_orphaned_containers() -> None:
     """Containers of emulators that died with SIGKILL in an earlier run (no engine: there are none)."""
     import docker.errors
 
-    from harness.arm_emulator.container_runtime import remove_orphans
+    from harness.arm_emulator.container_cleanup import remove_orphans
 
     with contextlib.suppress(docker.errors.DockerException):
         remove_orphans()

@@ -88,6 +88,29 @@ def _chart(title: str, metrics: list[Metric]) -> dict[str, Any]:
 
 def azure_dashboard(scope: AzureScope, config: ProjectConfig, name: str = "garch-api-dashboard") -> AzureResource:
     limits = ServiceLimits.from_sizes(config.deployment.cpu, config.deployment.memory_gb)
+    charts = [_chart(title, metrics) for title, metrics in _charts(scope, config, limits)]
+    metadata = [_markdown_part(config, limits), *charts]
+    body = {
+        "location": scope.location,
+        "tags": {"hidden-title": "GARCH volatility API"},
+        "properties": {
+            "lenses": [{"order": 0, "parts": _laid_out(metadata)}],
+            "metadata": {
+                "model": {
+                    "timeRange": {
+                        "value": {"relative": {"duration": 24, "timeUnit": 1}},
+                        "type": "MsPortalFx.Composition.Configuration.ValueTypes.TimeRange",
+                    }
+                }
+            },
+        },
+    }
+    resource_id = scope.resource_id("Microsoft.Portal/dashboards", name)
+    return AzureResource(resource_id, DASHBOARDS_API, body)
+
+
+def _charts(scope: AzureScope, config: ProjectConfig, limits: ServiceLimits) -> list[tuple[str, list[Metric]]]:
+    """(title, metrics) of each chart: the ACI metrics the alerts watch, then network and request telemetry."""
     group, insights = scope.container_group_id, scope.app_insights_id
     by_signal: dict[str, AlertRule] = {rule.signal: rule for rule in config.monitoring.alerts}
     charts: list[tuple[str, list[Metric]]] = []
@@ -110,7 +133,11 @@ def azure_dashboard(scope: AzureScope, config: ProjectConfig, name: str = "garch
         ("Response time", [(insights, "requests/duration", AVERAGE, "average ms")]),
         ("Availability (health web test)", [(insights, "availabilityResults/availabilityPercentage", AVERAGE, "%")]),
     ]
-    markdown = {
+    return charts
+
+
+def _markdown_part(config: ProjectConfig, limits: ServiceLimits) -> dict[str, Any]:
+    return {
         "type": "Extension/HubsExtension/PartType/MarkdownPart",
         "inputs": [],
         "settings": {
@@ -124,7 +151,10 @@ def azure_dashboard(scope: AzureScope, config: ProjectConfig, name: str = "garch
             }
         },
     }
-    metadata = [markdown, *(_chart(title, metrics) for title, metrics in charts)]
+
+
+def _laid_out(metadata: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The parts on the portal's grid: the catalogue table across the first row, then COLUMNS charts a row."""
     parts = []
     for index, part in enumerate(metadata):
         wide = index == 0  # the catalogue table spans the first row
@@ -137,20 +167,4 @@ def azure_dashboard(scope: AzureScope, config: ProjectConfig, name: str = "garch
             "rowSpan": PART_H,
         }
         parts.append({"position": position, "metadata": part})
-    body = {
-        "location": scope.location,
-        "tags": {"hidden-title": "GARCH volatility API"},
-        "properties": {
-            "lenses": [{"order": 0, "parts": parts}],
-            "metadata": {
-                "model": {
-                    "timeRange": {
-                        "value": {"relative": {"duration": 24, "timeUnit": 1}},
-                        "type": "MsPortalFx.Composition.Configuration.ValueTypes.TimeRange",
-                    }
-                }
-            },
-        },
-    }
-    resource_id = scope.resource_id("Microsoft.Portal/dashboards", name)
-    return AzureResource(resource_id, DASHBOARDS_API, body)
+    return parts

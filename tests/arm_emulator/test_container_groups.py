@@ -19,11 +19,11 @@ from harness.arm_emulator.client import ArmEmulator
 from harness.arm_emulator.container_runtime import LABEL
 from harness.stand_ins.registry import LocalRegistry
 
+from .aci_requests import PORT, container_group, monitored_container_group, registry_credentials
 from .conftest import LOCATION, SERVICE_IMAGE, ArmClients, new_group
 
 pytestmark = pytest.mark.emulator
 
-PORT = 8001
 HEALTH_DEADLINE_S = 60.0
 STATE_DEADLINE_S = 30.0
 GROUP = "garch-api"
@@ -54,50 +54,6 @@ def http_health(ip: str) -> int | None:
         return None
 
 
-def registry_credentials(clients: ArmClients, group: str) -> aci.ImageRegistryCredential:
-    """An ACR resource whose login server is the local registry, and its admin credentials."""
-    registries = clients.registries.registries
-    body = {"location": LOCATION, "sku": {"name": "Basic"}, "properties": {"adminUserEnabled": True}}
-    registry = registries.begin_create(group, "garchregistry", body).result()
-    credentials = registries.list_credentials(group, "garchregistry")
-    return aci.ImageRegistryCredential(
-        server=registry.login_server, username=credentials.username, password=credentials.passwords[0].value
-    )
-
-
-def container_group(
-    image: str,
-    credentials: aci.ImageRegistryCredential | None,
-    *,
-    env: dict[str, str] | None = None,
-    secrets: dict[str, str] | None = None,
-    restart_policy: str = "Always",
-    diagnostics: aci.ContainerGroupDiagnostics | None = None,
-) -> aci.ContainerGroup:
-    variables = [aci.EnvironmentVariable(name=name, value=value) for name, value in (env or {}).items()]
-    variables += [aci.EnvironmentVariable(name=name, secure_value=value) for name, value in (secrets or {}).items()]
-    probe = aci.ContainerProbe(http_get=aci.ContainerHttpGet(path="/health", port=PORT), period_seconds=10)
-    return aci.ContainerGroup(
-        location=LOCATION,
-        os_type="Linux",
-        restart_policy=restart_policy,
-        containers=[
-            aci.Container(
-                name="api",
-                image=image,
-                resources=aci.ResourceRequirements(requests=aci.ResourceRequests(cpu=1.0, memory_in_gb=1.5)),
-                ports=[aci.ContainerPort(port=PORT)],
-                environment_variables=variables,
-                readiness_probe=probe,
-                liveness_probe=probe,
-            )
-        ],
-        image_registry_credentials=[credentials] if credentials else None,
-        ip_address=aci.IpAddress(type="Public", ports=[aci.Port(port=PORT)], dns_name_label="garch-api-ci"),
-        diagnostics=diagnostics,
-    )
-
-
 def docker_containers_of(emulator: ArmEmulator) -> list[str]:
     """Containers of this emulator as Docker itself lists them (not as the emulator reports them)."""
     client = docker.from_env()
@@ -114,26 +70,7 @@ def test_a_container_group_runs_the_pushed_image_on_its_own_loopback_address(
     clients: ArmClients, group: str, service_image: str, record_testsuite_property: Callable[[str, object], None]
 ) -> None:
     emulator = clients.emulator
-    credentials = registry_credentials(clients, group)
-    workspace = clients.log_analytics.workspaces.begin_create_or_update(
-        group, "garch-logs", {"location": LOCATION, "properties": {"sku": {"name": "PerGB2018"}}}
-    ).result()
-    keys = clients.log_analytics.shared_keys.get_shared_keys(group, "garch-logs")
-    insights = clients.app_insights.components.create_or_update(
-        group,
-        "garch-insights",
-        {"location": LOCATION, "kind": "web", "application_type": "web", "workspace_resource_id": workspace.id},
-    )
-    diagnostics = aci.ContainerGroupDiagnostics(
-        log_analytics=aci.LogAnalytics(workspace_id=workspace.customer_id, workspace_key=keys.primary_shared_key)
-    )
-    body = container_group(
-        service_image,
-        credentials,
-        env={"WEB_CONCURRENCY": "1"},
-        secrets={"API_KEY": "emulator-secret", "APPLICATIONINSIGHTS_CONNECTION_STRING": insights.connection_string},
-        diagnostics=diagnostics,
-    )
+    body = monitored_container_group(clients, group, service_image)
 
     started = time.monotonic()
     created = clients.containers.container_groups.begin_create_or_update(group, GROUP, body).result()

@@ -1,13 +1,15 @@
 """The resource types the emulator serves, by canonical type; each knows its request rules and behaviour."""
 
+from harness.arm_emulator.providers.action_groups import ActionGroups
 from harness.arm_emulator.providers.app_insights import Components, WebTests
 from harness.arm_emulator.providers.authorization import RoleAssignments, RoleDefinitions
 from harness.arm_emulator.providers.base import ActionRequest, Completion, Context, Reply, ResourceKind
 from harness.arm_emulator.providers.container_instance import ContainerGroups
 from harness.arm_emulator.providers.container_registry import Registries
 from harness.arm_emulator.providers.log_analytics import Workspaces
-from harness.arm_emulator.providers.monitor import ActionGroups, MetricAlerts, ScheduledQueryRules
+from harness.arm_emulator.providers.metric_alerts import MetricAlerts
 from harness.arm_emulator.providers.resource_groups import ResourceGroups
+from harness.arm_emulator.providers.scheduled_query_rules import ScheduledQueryRules
 from harness.arm_emulator.providers.storage import StorageAccounts
 
 KINDS: dict[str, ResourceKind] = {

@@ -1,207 +1,36 @@
-"""Microsoft.ContainerInstance/containerGroups: ACI's request checks, and groups that really run (in Docker).
+"""Microsoft.ContainerInstance/containerGroups: groups that really run (in Docker), as ACI runs and reports them.
 
-On PUT the image must be accessible the way ACI checks it synchronously (400 InaccessibleImage otherwise): it lives
-in the local registry, a registry resource with that login server exists, and the group's imageRegistryCredentials
-match its admin credentials (or it allows anonymous pull). The long-running operation then pulls, starts the
-containers on the group's own 127.0.0.N and succeeds once they are started. GET reports the address, instance
-views from Docker and never echoes secureValue, registry passwords or the workspace key.
+A PUT is checked by container_group_schema and container_group_checks (400 InaccessibleImage when ACI could not
+pull the image). The long-running operation then pulls, starts the containers on the group's own 127.0.0.N and
+succeeds once they are started. GET reports the address, instance views from Docker and never echoes
+secureValue, registry passwords or the workspace key.
 """
 
 import copy
-import re
 import threading
 import uuid
 from typing import Any, ClassVar
 
-import httpx
-
-from harness.arm_emulator.container_runtime import ContainerSpec, ContainerState, GroupSpec, RuntimeFailure
-from harness.arm_emulator.errors import ArmError, invalid_property
+from harness.arm_emulator.container_specs import ContainerSpec, GroupSpec, RuntimeFailure
+from harness.arm_emulator.container_state import ContainerState
+from harness.arm_emulator.errors import ArmError
 from harness.arm_emulator.faults import FaultRule
 from harness.arm_emulator.providers.base import ActionRequest, Completion, Context, Reply, ResourceKind
-from harness.arm_emulator.providers.container_registry import Registries
+from harness.arm_emulator.providers.container_group_checks import check_group
+from harness.arm_emulator.providers.container_group_schema import GROUP_FIELDS, GROUP_NAME, GROUP_PROPERTIES
 from harness.arm_emulator.routes import ResourceRef
-from harness.arm_emulator.schema import Arr, Bool, Int, Map, Num, Obj, Str, required
+from harness.arm_emulator.schema import Obj
 from harness.arm_emulator.store import StoredResource
 
-GROUP_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-CONTAINER_NAME = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
-ENV_NAME = r"[-._a-zA-Z][-._a-zA-Z0-9]*"
-DNS_LABEL = r"[a-z][a-z0-9-]{1,61}[a-z0-9]"
-MAX_CPU, MAX_MEMORY_GB = 4.0, 16.0
 CREATING = {"state": "Waiting", "detailStatus": "ContainerCreating"}
-MANIFEST_TYPES = ", ".join(
-    (
-        "application/vnd.docker.distribution.manifest.v2+json",
-        "application/vnd.docker.distribution.manifest.list.v2+json",
-        "application/vnd.oci.image.manifest.v1+json",
-        "application/vnd.oci.image.index.v1+json",
-    )
-)
-
-PORT = Obj({"port": required(Int(minimum=1, maximum=65535)), "protocol": Str(enum=("TCP", "UDP"))})
-PROBE = Obj(
-    {
-        "exec": Obj({"command": required(Arr(Str(), min_items=1))}),
-        "httpGet": Obj(
-            {
-                "path": Str(),
-                "port": required(Int(minimum=1, maximum=65535)),
-                "scheme": Str(enum=("http", "https")),
-                "httpHeaders": Arr(Obj({"name": Str(), "value": Str()})),
-            }
-        ),
-        "initialDelaySeconds": Int(minimum=0),
-        "periodSeconds": Int(minimum=1),
-        "failureThreshold": Int(minimum=1),
-        "successThreshold": Int(minimum=1),
-        "timeoutSeconds": Int(minimum=1),
-    }
-)
-RESOURCES = Obj(
-    {
-        "memoryInGB": required(Num(exclusive_minimum=0)),
-        "cpu": required(Num(exclusive_minimum=0)),
-        "gpu": Obj({"count": required(Int(minimum=1)), "sku": required(Str(enum=("K80", "P100", "V100")))}),
-    }
-)
-CONTAINER = Obj(
-    {
-        "name": required(
-            Str(pattern=CONTAINER_NAME, pattern_hint="must be 1-63 lowercase letters, digits and hyphens")
-        ),
-        "properties": required(
-            Obj(
-                {
-                    "image": required(Str(min_length=1)),
-                    "command": Arr(Str()),
-                    "ports": Arr(PORT),
-                    "environmentVariables": Arr(
-                        Obj({"name": required(Str(pattern=ENV_NAME)), "value": Str(), "secureValue": Str()}),
-                        unique_by="name",
-                    ),
-                    "resources": required(
-                        Obj(
-                            {
-                                "requests": required(RESOURCES, code="ResourceRequestsNotSpecified"),
-                                "limits": Obj(
-                                    {"memoryInGB": Num(exclusive_minimum=0), "cpu": Num(exclusive_minimum=0)}
-                                ),
-                            }
-                        ),
-                        code="ResourceRequestsNotSpecified",
-                    ),
-                    "volumeMounts": Arr(
-                        Obj({"name": required(Str()), "mountPath": required(Str(min_length=1)), "readOnly": Bool()})
-                    ),
-                    "livenessProbe": PROBE,
-                    "readinessProbe": PROBE,
-                }
-            )
-        ),
-    }
-)
-
-
-def _registry_host(image: str) -> str:
-    first, _, rest = image.partition("/")
-    if rest and ("." in first or ":" in first or first == "localhost"):
-        return first.lower()
-    return "docker.io"
-
-
-def _split_image(image: str) -> tuple[str, str]:
-    """(repository path in its registry, tag or digest)."""
-    _, _, path = image.partition("/")
-    if "@" in path:
-        repository, reference = path.split("@", 1)
-        return repository, reference
-    repository, _, tag = path.rpartition(":") if ":" in path.rsplit("/", 1)[-1] else (path, "", "latest")
-    return repository, tag
 
 
 class ContainerGroups(ResourceKind):
     type = "Microsoft.ContainerInstance/containerGroups"
     put_style = "async"
     delete_style = "location"
-    extra_fields: ClassVar[dict[str, Any]] = {
-        "identity": Obj(
-            {
-                "type": Str(enum=("SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigned", "None")),
-                "userAssignedIdentities": Map(Obj({})),
-            }
-        ),
-        "zones": Arr(Str()),
-    }
-    properties_schema: ClassVar[Obj] = Obj(
-        {
-            "containers": required(Arr(CONTAINER, min_items=1, max_items=60, unique_by="name")),
-            "osType": required(Str(enum=("Windows", "Linux"), code="InvalidOsType"), code="InvalidOsType"),
-            "restartPolicy": Str(enum=("Always", "OnFailure", "Never")),
-            "imageRegistryCredentials": Arr(
-                Obj(
-                    {
-                        "server": required(Str(min_length=1)),
-                        "username": Str(),
-                        "password": Str(),
-                        "identity": Str(),
-                        "identityUrl": Str(),
-                    }
-                )
-            ),
-            "ipAddress": Obj(
-                {
-                    "ports": required(Arr(PORT), code="MissingIpAddressPorts"),
-                    "type": required(Str(enum=("Public", "Private"))),
-                    "ip": Str(),
-                    "dnsNameLabel": Str(
-                        pattern=DNS_LABEL,
-                        pattern_hint="must be 3-63 lowercase letters, digits and hyphens, starting with a letter",
-                    ),
-                    "autoGeneratedDomainNameLabelScope": Str(
-                        enum=("Unsecure", "TenantReuse", "SubscriptionReuse", "ResourceGroupReuse", "Noreuse")
-                    ),
-                }
-            ),
-            "volumes": Arr(
-                Obj(
-                    {
-                        "name": required(Str(min_length=1)),
-                        "emptyDir": Obj({}),
-                        "secret": Map(Str()),
-                        "azureFile": Obj(
-                            {
-                                "shareName": required(Str()),
-                                "storageAccountName": required(Str()),
-                                "storageAccountKey": Str(),
-                                "readOnly": Bool(),
-                            }
-                        ),
-                    }
-                ),
-                unique_by="name",
-            ),
-            "diagnostics": Obj(
-                {
-                    "logAnalytics": Obj(
-                        {
-                            "workspaceId": required(Str(format="guid")),
-                            "workspaceKey": required(Str(min_length=1)),
-                            "logType": Str(enum=("ContainerInsights", "ContainerInstanceLogs")),
-                            "metadata": Map(Str()),
-                            "workspaceResourceId": Str(format="resource_id"),
-                        }
-                    )
-                }
-            ),
-            "subnetIds": Arr(Obj({"id": required(Str(format="resource_id")), "name": Str()})),
-            "dnsConfig": Obj(
-                {"nameServers": required(Arr(Str(), min_items=1)), "searchDomains": Str(), "options": Str()}
-            ),
-            "sku": Str(enum=("Standard", "Dedicated", "Confidential")),
-            "priority": Str(enum=("Regular", "Spot")),
-        }
-    )
+    extra_fields: ClassVar[dict[str, Any]] = GROUP_FIELDS
+    properties_schema: ClassVar[Obj] = GROUP_PROPERTIES
 
     # -- validation -----------------------------------------------------------------------------------------------
     def check_name(self, name: str) -> None:
@@ -226,113 +55,7 @@ class ContainerGroups(ResourceKind):
         super().validate(ref, body, ctx)
 
     def check_semantics(self, ref: ResourceRef, body: dict[str, Any], ctx: Context) -> None:
-        properties = body["properties"]
-        containers = properties["containers"]
-        exposed: set[tuple[int, str]] = set()
-        cpu = memory = 0.0
-        for index, container in enumerate(containers):
-            path = f"properties.containers[{index}].properties"
-            spec = container["properties"]
-            for port in spec.get("ports") or []:
-                exposed.add((port["port"], port.get("protocol", "TCP").upper()))
-            for position, variable in enumerate(spec.get("environmentVariables") or []):
-                has_value, has_secure = variable.get("value") is not None, variable.get("secureValue") is not None
-                if has_value == has_secure:
-                    raise invalid_property(
-                        f"{path}.environmentVariables[{position}]",
-                        f"({variable['name']}) must have exactly one of value or secureValue",
-                    )
-            requests = spec["resources"]["requests"]
-            limits = spec["resources"].get("limits") or {}
-            for key in ("cpu", "memoryInGB"):
-                if key in limits and limits[key] < requests[key]:
-                    raise invalid_property(
-                        f"{path}.resources.limits.{key}", f"must not be below the request ({requests[key]})"
-                    )
-            cpu += requests["cpu"]
-            memory += requests["memoryInGB"]
-            for probe in ("livenessProbe", "readinessProbe"):
-                if probe in spec and (("exec" in spec[probe]) == ("httpGet" in spec[probe])):
-                    raise invalid_property(f"{path}.{probe}", "must have exactly one of exec or httpGet")
-        if cpu > MAX_CPU or memory > MAX_MEMORY_GB:
-            raise ArmError(
-                400,
-                "ServiceUnavailable",
-                f"The requested resource with '{cpu:g}' CPU and '{memory:g}' GB memory is not available in the "
-                f"location '{body['location']}' at this moment "
-                f"(at most {MAX_CPU:g} CPU and {MAX_MEMORY_GB:g} GB per group).",
-            )
-        ip_address = properties.get("ipAddress")
-        if ip_address is not None:
-            if not ip_address["ports"]:
-                raise ArmError(
-                    400,
-                    "MissingIpAddressPorts",
-                    f"The ports in the 'ipAddress' of container group '{ref.name}' cannot be empty.",
-                    target="properties.ipAddress.ports",
-                )
-            for position, port in enumerate(ip_address["ports"]):
-                if (port["port"], port.get("protocol", "TCP").upper()) not in exposed:
-                    raise invalid_property(
-                        f"properties.ipAddress.ports[{position}]",
-                        f"({port['port']}) is not exposed by any container (add it to a container's ports)",
-                    )
-            if ip_address["type"].lower() == "private" and not properties.get("subnetIds"):
-                raise invalid_property("properties.subnetIds", "is required with a Private ipAddress")
-        for position, credential in enumerate(properties.get("imageRegistryCredentials") or []):
-            if not credential.get("identity") and not (credential.get("username") and credential.get("password")):
-                raise invalid_property(
-                    f"properties.imageRegistryCredentials[{position}]", "needs username and password, or identity"
-                )
-        volume_names = {volume["name"] for volume in properties.get("volumes") or []}
-        for index, container in enumerate(containers):
-            for position, mount in enumerate(container["properties"].get("volumeMounts") or []):
-                if mount["name"] not in volume_names:
-                    raise invalid_property(
-                        f"properties.containers[{index}].properties.volumeMounts[{position}].name",
-                        f"names no volume of the group: {mount['name']!r}",
-                    )
-        for container in containers:
-            self._check_image(ref, container["properties"]["image"], properties, ctx)
-
-    def _check_image(self, ref: ResourceRef, image: str, properties: dict[str, Any], ctx: Context) -> None:
-        """ACI's synchronous image check: reachable registry, accepted credentials, existing manifest."""
-        inaccessible = ArmError(
-            400,
-            "InaccessibleImage",
-            f"The image '{image}' in container group '{ref.name}' is not accessible. "
-            "Please check the image and registry credential.",
-        )
-        host = _registry_host(image)
-        if ctx.settings.registry is None or host != ctx.settings.registry.lower():
-            raise inaccessible
-        registries = [
-            resource
-            for resource in ctx.store.all()
-            if resource.type == Registries.type and resource.properties.get("loginServer", "").lower() == host
-        ]
-        credentials = [
-            credential
-            for credential in properties.get("imageRegistryCredentials") or []
-            if credential["server"].lower() == host
-        ]
-        allowed = any(
-            Registries.accepts(registry, credential.get("username"), credential.get("password"))
-            or bool(credential.get("identity"))
-            for registry in registries
-            for credential in credentials or [{}]
-        )
-        if not allowed:
-            raise inaccessible
-        repository, reference = _split_image(image)
-        try:
-            response = httpx.head(
-                f"http://{host}/v2/{repository}/manifests/{reference}", headers={"Accept": MANIFEST_TYPES}, timeout=5
-            )
-        except httpx.HTTPError:
-            raise inaccessible from None
-        if response.status_code != 200:
-            raise inaccessible
+        check_group(ref, body, ctx)
 
     # -- lifecycle ------------------------------------------------------------------------------------------------
     def fill_read_only(self, resource: StoredResource, previous: StoredResource | None, ctx: Context) -> None:

@@ -1,7 +1,7 @@
 """Microsoft.ContainerRegistry/registries: the local docker-registry is every registry's login server.
 
 The docker-registry itself has no authentication; the emulator plays ACR's part when a container group pulls: the
-group's imageRegistryCredentials must match a registry resource's admin credentials (see container_instance).
+group's imageRegistryCredentials must match a registry resource's admin credentials (see container_group_checks).
 """
 
 import re
