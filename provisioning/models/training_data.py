@@ -57,7 +57,7 @@ def csv_returns(path: Path) -> DatedReturns:
     import pandas as pd
 
     try:
-        frame = pd.read_csv(path, float_precision="round_trip")  # exact, whatever pandas parses by default
+        frame = pd.read_csv(path, dtype=str)  # numbers parsed below, by Python: exact whatever pandas' version
     except (OSError, ValueError) as error:
         raise TrainingDataError(f"{path}: cannot be read as CSV ({error})") from None
     columns = {str(column).strip().lower(): column for column in frame.columns}
@@ -65,7 +65,7 @@ def csv_returns(path: Path) -> DatedReturns:
         raise TrainingDataError(f"{path}: needs columns date and return, has {list(frame.columns)}")
     try:
         dates = pd.to_datetime(frame[columns["date"]], format="ISO8601")
-        returns = pd.to_numeric(frame[columns["return"]]).to_numpy(dtype=float)
+        returns = np.array([_percentage(value, row) for row, value in enumerate(frame[columns["return"]], 2)])
     except (ValueError, TypeError) as error:
         raise TrainingDataError(f"{path}: {error}") from None
     bad = np.flatnonzero(~np.isfinite(returns) | (np.abs(returns) > MAX_ABS_RETURN))
@@ -77,6 +77,13 @@ def csv_returns(path: Path) -> DatedReturns:
     if not dates.is_monotonic_increasing or not dates.is_unique:
         raise TrainingDataError(f"{path}: dates must be strictly increasing (oldest first, one row a day)")
     return _dated(f"csv {path.name}", returns, tuple(day.date() for day in dates))
+
+
+def _percentage(text: object, row: int) -> float:
+    try:
+        return float(str(text))
+    except ValueError:
+        raise ValueError(f"row {row}: return {text!r} is not a number") from None
 
 
 def _dated(source: str, returns: np.ndarray, dates: tuple[date, ...]) -> DatedReturns:

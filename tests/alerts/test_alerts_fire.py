@@ -285,6 +285,31 @@ OVERLOAD_WITHIN_S = 30.0
 itself, then enough slow answers in the rule's window, an evaluation and a notification."""
 
 
+def overload_for(url: str, headers: dict[str, str], threshold_s: float, workers: int) -> tuple[int, float]:
+    """How many clients overload the deployment: from the throughput one client measures over CALIBRATION_FITS
+    (times the workers, the most they could serve), enough that answers queue past the threshold."""
+    calibration = FitClients(url, headers, clients=1, fits=CALIBRATION_FITS).run()
+    calibration.check()
+    fits_per_s = workers * calibration.throughput()
+    return min(MAX_CLIENTS, max(workers, math.ceil(OVERLOAD_FACTOR * threshold_s * fits_per_s))), fits_per_s
+
+
+def resolved_by_normal_traffic(
+    url: str, headers: dict[str, str], stack: PrometheusStack, receiver: WebhookReceiver, rule: AlertRule
+) -> float:
+    """Seconds until the resolved notification arrives while cheap requests flow."""
+    with httpx.Client(base_url=url, headers=headers, timeout=10) as client:
+        return wait_for_notification(
+            receiver,
+            stack,
+            rule=rule.name,
+            status="resolved",
+            since=time.monotonic(),
+            timeout_s=notification_bound_s(stack.cadence, rule, SLACK_S),
+            while_waiting=sender(client, [CHEAP_FIT, GOOD_REQUEST] * 5),
+        )
+
+
 def test_expensive_fits_fire_latency_and_normal_traffic_resolves_it(
     monitored_deployment: tuple[Deployment, PrometheusStack],
     alert_receiver: WebhookReceiver,
@@ -311,11 +336,7 @@ def test_expensive_fits_fire_latency_and_normal_traffic_resolves_it(
     wait_until_quiet(stack, rule.name, QUIET_WITHIN_S)
 
     calibrated_from = time.monotonic()
-    calibration = FitClients(deployment.url, headers, clients=1, fits=CALIBRATION_FITS).run()
-    calibration.check()
-    workers = project_config.deployment.web_concurrency
-    fits_per_s = workers * calibration.throughput()
-    clients = min(MAX_CLIENTS, max(workers, math.ceil(OVERLOAD_FACTOR * threshold_s * fits_per_s)))
+    clients, fits_per_s = overload_for(deployment.url, headers, threshold_s, project_config.deployment.web_concurrency)
 
     overloaded_at = time.monotonic()
     with FitClients(deployment.url, headers, clients) as overload:
@@ -339,18 +360,7 @@ def test_expensive_fits_fire_latency_and_normal_traffic_resolves_it(
     if clients_p95_ms <= rule.threshold.value:
         raise OverloadNotOverThreshold(clients_p95_ms, rule.threshold.value, clients, fits_per_s)
 
-    bound = notification_bound_s(stack.cadence, rule, SLACK_S)
-    with httpx.Client(base_url=deployment.url, headers=headers, timeout=10) as client:
-        calm_at = time.monotonic()
-        resolved = wait_for_notification(
-            alert_receiver,
-            stack,
-            rule=rule.name,
-            status="resolved",
-            since=calm_at,
-            timeout_s=bound,
-            while_waiting=sender(client, [CHEAP_FIT, GOOD_REQUEST] * 5),
-        )
+    resolved = resolved_by_normal_traffic(deployment.url, headers, stack, alert_receiver, rule)
     fault = (
         f"{clients} clients (for {fits_per_s:.2f} fits/s measured) posting EGARCH(3,3,3) fits of 20000 returns: "
         f"p95 {clients_p95_ms:.0f} ms at the clients, up to {peak_ms:.0f} ms in Prometheus; then normal traffic"
