@@ -1,7 +1,6 @@
 """The generated dashboards: Grafana's queries run on the real Prometheus, Azure's charts name metrics Azure has."""
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from provisioning.monitoring.azure_alerts import AzureScope, aci_threshold
 from provisioning.monitoring.azure_dashboard import ACI_METRICS, AVERAGE, MAXIMUM, MINIMUM, azure_dashboard
 from provisioning.monitoring.catalogue import ServiceLimits
 from provisioning.monitoring.grafana_dashboard import COMMITTED, RATE, grafana_dashboard, render
+from provisioning.waiting import wait_until
 from service import metrics as service_metrics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,14 +125,18 @@ def test_every_grafana_query_answers_from_the_live_deployment(
     assert api.post("/predict/custom", json={"returns": [0.0] * 150}).status_code == 422  # a refused fit
     assert api.post("/predict/custom", json={"returns": [(i % 7 - 3) / 2 for i in range(150)]}).status_code == 200
     pending = {expr: title for title, expr in expressions(grafana_dashboard(project_config))}
-    deadline = time.monotonic() + DATA_WITHIN_S
-    while True:
+
+    def every_panel_has_data() -> bool:
         for expr in list(pending):
             if scraped_deployment.query(expr.replace(RATE, QUERY_WINDOW)):  # raises on a PromQL error
                 del pending[expr]
-        if all(title.startswith(EMPTY_WITHOUT_5XX) for title in pending.values()):
-            break
-        assert time.monotonic() < deadline, (
-            f"panels without data after {DATA_WITHIN_S}s: {sorted(set(pending.values()))}"
-        )
-        time.sleep(0.5)
+        return all(title.startswith(EMPTY_WITHOUT_5XX) for title in pending.values())
+
+    wait_until(
+        every_panel_has_data,
+        what="data in every panel",
+        where=scraped_deployment.prometheus_url,
+        timeout_s=DATA_WITHIN_S,
+        interval_s=0.5,
+        last_seen=lambda: f"without data: {sorted(set(pending.values()))}",
+    )

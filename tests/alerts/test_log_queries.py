@@ -2,7 +2,6 @@
 
 import json
 import re
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import pytest
 
 from provisioning.config import ProjectConfig
 from provisioning.environments.base import Deployment
+from provisioning.waiting import wait_until
 
 QUERIES = Path(__file__).resolve().parents[2] / "monitoring" / "queries.kql"
 HEADER = re.compile(r"^// ---- (\w+): (.*)$", re.MULTILINE)
@@ -61,14 +61,19 @@ def test_every_extraction_reads_the_real_log_lines(api: httpx.Client, deployment
         headers = {"X-Request-ID": request_id, "Content-Type": "text/csv"}
         assert api.request(method, path, headers=headers, **options).status_code == status  # type: ignore[arg-type]
 
-    deadline = time.monotonic() + LOGS_WITHIN_S
-    while True:
+    def our_lines() -> dict[str, str]:
         lines = [line for line in deployment.logs().splitlines() if line.startswith("{")]
-        ours = {json.loads(line)["request_id"]: line for line in lines if marker in line}
-        if set(ours) == set(made) or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
-    assert set(ours) == set(made), f"log lines for {sorted(set(made) - set(ours))} not found"
+        return {json.loads(line)["request_id"]: line for line in lines if marker in line}
+
+    ours = wait_until(
+        lambda: found if set(found := our_lines()) == set(made) else None,
+        what=f"log lines for {sorted(made)}",
+        where=deployment.url,
+        timeout_s=LOGS_WITHIN_S,
+        interval_s=0.1,
+        last_seen=lambda: f"only {sorted(our_lines())}",
+    )
+    lines = [line for line in deployment.logs().splitlines() if line.startswith("{")]
 
     patterns = {column: found for query in queries().values() for column, found in extractions(query).items()}
     assert {"level", "logger", "status", "path", "duration_ms", "request_id"} <= set(patterns)

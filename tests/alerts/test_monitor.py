@@ -12,6 +12,7 @@ import pytest
 
 from provisioning.environments.base import Deployment
 from provisioning.monitoring.health_monitor import EXIT_HEALTHY, EXIT_UNHEALTHY, monitor
+from provisioning.waiting import wait_until
 
 
 def scripted(answers: list[int | type[httpx.TransportError]]) -> tuple[httpx.Client, list[httpx.Request]]:
@@ -89,10 +90,12 @@ def test_a_stopped_deployment_fails_the_monitor_after_n_checks(deployment_contro
         daemon=True,
     )
     runner.start()
-    deadline = time.monotonic() + 10
-    while len(log.read_text().splitlines() if log.exists() else []) < 3:
-        assert time.monotonic() < deadline, "the monitor wrote no 3 checks within 10 s"
-        time.sleep(0.05)
+    wait_until(
+        lambda: len(log.read_text().splitlines() if log.exists() else []) >= 3,
+        what="3 checks in the monitor's log",
+        where=str(log),
+        timeout_s=10,
+    )
     deployment_control.stop()
     stopped_at = time.monotonic()
     runner.join(timeout=30)

@@ -18,6 +18,7 @@ from azure.mgmt.containerinstance import models as aci
 from harness.arm_emulator.client import ArmEmulator
 from harness.arm_emulator.container_runtime import LABEL
 from harness.stand_ins.registry import LocalRegistry
+from provisioning.waiting import wait_until
 
 from .aci_requests import PORT, container_group, monitored_container_group, registry_credentials
 from .conftest import LOCATION, SERVICE_IMAGE, ArmClients, new_group
@@ -35,16 +36,12 @@ def service_image(local_registry: LocalRegistry, local_service_image: str) -> st
     return local_registry.push(local_service_image)
 
 
-def wait_until(what: str, check: Callable[[], Any], deadline_s: float = STATE_DEADLINE_S) -> Any:
+def reached(what: str, check: Callable[[], Any], deadline_s: float = STATE_DEADLINE_S) -> Any:
     """Poll `check` until it returns something truthy; fail naming `what` and the last value seen."""
-    started = time.monotonic()
-    last: Any = None
-    while time.monotonic() - started < deadline_s:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.2)
-    pytest.fail(f"{what} not reached within {deadline_s:.0f}s (last: {last!r})")
+    return wait_until(
+        lambda: check() or None, what=what, where="the ARM emulator", timeout_s=deadline_s, interval_s=0.2,
+        last_seen=lambda: repr(check()),
+    )  # fmt: skip
 
 
 def http_health(ip: str) -> int | None:
@@ -76,7 +73,7 @@ def test_a_container_group_runs_the_pushed_image_on_its_own_loopback_address(
     created = clients.containers.container_groups.begin_create_or_update(group, GROUP, body).result()
     provisioned_s = time.monotonic() - started
     ip = created.ip_address.ip
-    wait_until(f"/health = 200 at http://{ip}:{PORT}", lambda: http_health(ip) == 200, HEALTH_DEADLINE_S)
+    reached(f"/health = 200 at http://{ip}:{PORT}", lambda: http_health(ip) == 200, HEALTH_DEADLINE_S)
     healthy_s = time.monotonic() - started
     record_testsuite_property("container_group_put_to_provisioned_s", round(provisioned_s, 2))
     record_testsuite_property("container_group_put_to_health_200_s", round(healthy_s, 2))
@@ -202,7 +199,7 @@ def test_groups_of_one_name_in_two_resource_groups_run_side_by_side(
     assert first.ip_address.ip != second.ip_address.ip
     assert len(docker_containers_of(clients.emulator)) == 2
     for ip in (first.ip_address.ip, second.ip_address.ip):
-        assert wait_until(f"/health 200 on {ip}", lambda ip=ip: http_health(ip) == 200, HEALTH_DEADLINE_S)
+        assert reached(f"/health 200 on {ip}", lambda ip=ip: http_health(ip) == 200, HEALTH_DEADLINE_S)
 
 
 def test_stop_start_and_restart(clients: ArmClients, group: str, service_image: str) -> None:
@@ -243,7 +240,7 @@ def test_a_container_that_crashes_on_start_is_reported_with_its_exit_code(
             return view if view.current_state.state == "Terminated" else None
         return view if view.restart_count >= 1 and view.previous_state is not None else None
 
-    view = wait_until("the crash in the instance view", crashed)
+    view = reached("the crash in the instance view", crashed)
     final = view.current_state if restart_policy == "Never" else view.previous_state
     assert (final.state, final.exit_code, final.detail_status) == ("Terminated", 3, "Error")
     if restart_policy == "Never":

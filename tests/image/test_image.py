@@ -27,6 +27,7 @@ from testcontainers.core.docker_client import DockerClient
 from testcontainers.core.wait_strategies import HttpWaitStrategy
 
 from harness.pytest_plugin.deployment import HarnessOptions
+from provisioning.waiting import wait_until
 
 # Not `deploy`: these start containers of their own, and a `-m deploy` run provisions exactly one.
 pytestmark = pytest.mark.image
@@ -208,14 +209,19 @@ def test_service_runs_as_non_root(service: dict[str, Any]) -> None:
 def test_docker_healthcheck_reports_healthy(service: dict[str, Any]) -> None:
     container = service["container"]
     started_at = docker_time(service["attrs"]["State"]["StartedAt"])
-    deadline = time.monotonic() + DOCKER_HEALTH_DEADLINE_S
-    while True:
-        health = inspect(container)["State"]["Health"]
+
+    def healthy() -> dict[str, Any] | None:
+        health: dict[str, Any] = inspect(container)["State"]["Health"]
         assert health["Status"] != "unhealthy", f"HEALTHCHECK failed: {health['Log'][-1:]}"
-        if health["Status"] == "healthy":
-            break
-        assert time.monotonic() < deadline, f"not healthy within {DOCKER_HEALTH_DEADLINE_S} s: {health}"
-        time.sleep(0.2)  # poll interval
+        return health if health["Status"] == "healthy" else None
+
+    health = wait_until(
+        healthy,
+        what="Docker's 'healthy'",
+        where="the service container",
+        timeout_s=DOCKER_HEALTH_DEADLINE_S,
+        interval_s=0.2,
+    )
     print(f"container start to Docker 'healthy': {time.time() - started_at:.1f} s (at most)")
     assert health["Log"][-1]["ExitCode"] == 0
 
@@ -226,10 +232,13 @@ def test_healthcheck_fails_without_the_service_and_container_is_removed(built_im
     idle = ["python", "-c", "import signal; signal.pause()"]
     with container_of(built_image, name, wait_for_health=False, command=idle) as container:
         assert containers_named(docker_client, name)
-        deadline = time.monotonic() + DOCKER_HEALTH_DEADLINE_S
-        while not (log := inspect(container)["State"]["Health"]["Log"]):
-            assert time.monotonic() < deadline, "the HEALTHCHECK never ran"
-            time.sleep(0.2)  # poll interval
+        log = wait_until(
+            lambda: inspect(container)["State"]["Health"]["Log"] or None,
+            what="a HEALTHCHECK run",
+            where=name,
+            timeout_s=DOCKER_HEALTH_DEADLINE_S,
+            interval_s=0.2,
+        )
         assert log[0]["ExitCode"] != 0, f"HEALTHCHECK passed with no service running: {log[0]}"
     assert not containers_named(docker_client, name), "the container was not removed after use"
 

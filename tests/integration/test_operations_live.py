@@ -1,7 +1,6 @@
 """What operators rely on: the API key, exact metrics across worker processes, and request ids in the logs."""
 
 import json
-import time
 import uuid
 
 import httpx
@@ -10,6 +9,7 @@ import pytest
 from harness.prometheus_text import sample
 from harness.pytest_plugin.deployment import HarnessOptions
 from provisioning.environments.base import Deployment
+from provisioning.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -48,11 +48,12 @@ def test_metrics_move_by_exactly_the_requests_made(
 def test_log_lines_carry_the_request_id(api: httpx.Client, deployment: Deployment) -> None:
     request_id = f"it-{uuid.uuid4().hex}"
     assert api.get("/predict", params={"horizon": 3}, headers={"X-Request-ID": request_id}).status_code == 200
-    deadline = time.monotonic() + 10
-    while True:
-        matching = [json.loads(line) for line in deployment.logs().splitlines() if request_id in line]
-        if matching or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
+    matching = wait_until(
+        lambda: [json.loads(line) for line in deployment.logs().splitlines() if request_id in line] or None,
+        what=f"a log line with {request_id}",
+        where=deployment.url,
+        timeout_s=10,
+        interval_s=0.1,
+    )
     assert len(matching) == 1, f"expected one log line with {request_id}"
     assert matching[0]["path"] == "/predict" and matching[0]["status"] == 200 and matching[0]["horizon"] == 3

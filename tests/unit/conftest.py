@@ -1,12 +1,12 @@
 """In-process fixtures: the ASGI app with its lifespan running, and arch's S&P 500 returns."""
 
-import time
 from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from provisioning.waiting import wait_until
 from service.config import Settings
 from service.garch.prefitted import TrainingData, load_sp500_returns
 from service.main import create_app
@@ -22,14 +22,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def wait_until_ready(client: TestClient, deadline_s: float = READY_DEADLINE_S) -> None:
     """Poll /health until the models are loaded, with a deadline."""
-    deadline = time.monotonic() + deadline_s
-    while True:
-        response = client.get("/health")
-        if response.status_code == 200:
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"/health still {response.status_code} after {deadline_s}s: {response.text}")
-        time.sleep(0.02)
+    wait_until(
+        lambda: client.get("/health").status_code == 200,
+        what="/health 200",
+        where="the in-process app",
+        timeout_s=deadline_s,
+        interval_s=0.02,
+        last_seen=lambda: client.get("/health").text,
+    )
 
 
 ClientFactory = Callable[..., TestClient]

@@ -2,7 +2,6 @@
 
 import json
 import shutil
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from fastapi.testclient import TestClient
 from harness.pytest_plugin.azurite import Azurite
 from harness.pytest_plugin.model_store import quick_artifact
 from provisioning.processes import free_loopback_port
+from provisioning.waiting import wait_until
 from service.config import Settings
 from service.garch.catalogue import BUILTIN_MODELS
 from service.garch.fitting import forecast
@@ -42,13 +42,14 @@ def published(tmp_path_factory: pytest.TempPathFactory, artifacts: dict[str, Mod
 
 def settled(client: TestClient) -> dict[str, object]:
     """/health once loading has finished, either way."""
-    deadline = time.monotonic() + SETTLE_DEADLINE_S
-    while True:
+
+    def loaded_or_failed() -> dict[str, object] | None:
         body: dict[str, object] = client.get("/health").json()
-        if body["status"] == "healthy" or body["detail"] != "loading models":
-            return body
-        assert time.monotonic() < deadline, f"models neither loaded nor failed after {SETTLE_DEADLINE_S}s"
-        time.sleep(0.02)
+        return body if body["status"] == "healthy" or body["detail"] != "loading models" else None
+
+    return wait_until(
+        loaded_or_failed, what="models loaded or failed", where="/health", timeout_s=SETTLE_DEADLINE_S, interval_s=0.02
+    )
 
 
 def test_health_and_list_report_the_current_version_of_every_model(make_client: ClientFactory, published: Path) -> None:

@@ -3,11 +3,11 @@
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 from fastapi.testclient import TestClient
 
+from provisioning.waiting import wait_until
 from service.config import Settings
 from service.main import create_app
 from service.process_tree_metrics import ProcessTreeCollector, process_tree
@@ -46,10 +46,13 @@ def test_failed_model_load_keeps_health_503_with_the_reason(monkeypatch: pytest.
 
     monkeypatch.setattr("service.garch.prefitted.load_sp500_returns", broken_data)
     with TestClient(create_app(Settings())) as client:
-        deadline = time.monotonic() + 30
-        while "failed" not in (client.get("/health").json()["detail"] or ""):
-            assert time.monotonic() < deadline, "model loading neither failed nor finished"
-            time.sleep(0.02)
+        wait_until(
+            lambda: "failed" in (client.get("/health").json()["detail"] or ""),
+            what="model loading to fail",
+            where="/health",
+            timeout_s=30,
+            interval_s=0.02,
+        )
         health = client.get("/health")
         assert health.status_code == 503
         assert health.json()["detail"] == "model loading failed: OSError: training data unreadable"
@@ -62,10 +65,7 @@ def test_process_tree_metrics_sum_over_children() -> None:
         stdin=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 30
-        while child.pid not in process_tree(os.getpid()):
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        wait_until(lambda: child.pid in process_tree(os.getpid()), what="the child in the tree", timeout_s=30)
 
         def rss(root: int) -> float:
             families = {f.name: f for f in ProcessTreeCollector(root).collect()}
@@ -74,9 +74,7 @@ def test_process_tree_metrics_sum_over_children() -> None:
         def child_holds_its_buffer() -> bool:
             return rss(child.pid) > 60_000_000
 
-        while not child_holds_its_buffer():
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        wait_until(child_holds_its_buffer, what="the child's 64 MB", where=f"pid {child.pid}", timeout_s=30)
         assert rss(os.getpid()) >= rss(child.pid) + 10_000_000  # the tree counts this process and the child
         families = {f.name for f in ProcessTreeCollector(os.getpid()).collect()}
         assert {"process_cpu_seconds", "process_start_time_seconds", "process_open_fds"} <= families

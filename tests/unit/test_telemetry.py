@@ -7,11 +7,9 @@ the suite must stay without them.
 import gzip
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -24,7 +22,8 @@ import pytest
 
 from harness.pytest_plugin.azurite import Azurite
 from harness.pytest_plugin.model_store import quick_artifact
-from provisioning.processes import free_loopback_port
+from provisioning.processes import ProcessGroup, free_loopback_port
+from provisioning.waiting import wait_until
 from service.garch.catalogue import BUILTIN_MODELS
 from service.model_store import open_store
 
@@ -70,14 +69,13 @@ class Ingestion:
 
     def wait_for(self, base_type: str, found: Callable[[Envelope], bool], what: str) -> Envelope:
         """The first envelope of that type that `found` accepts; polled, because the exporter sends from a thread."""
-        deadline = time.monotonic() + DEADLINE_S
-        while True:
-            for envelope in self.of_type(base_type):
-                if found(envelope):
-                    return envelope
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no {base_type} with {what} in {DEADLINE_S}s; got {self.of_type(base_type)}")
-            time.sleep(0.05)
+        return wait_until(
+            lambda: next((envelope for envelope in self.of_type(base_type) if found(envelope)), None),
+            what=f"a {base_type} with {what}",
+            where="the ingestion endpoint",
+            timeout_s=DEADLINE_S,
+            last_seen=lambda: str(self.of_type(base_type)),
+        )
 
 
 @pytest.fixture
@@ -131,26 +129,14 @@ def test_the_running_service_sends_requests_and_dependencies(
         PORT=str(port),
         WEB_CONCURRENCY="2",
     )
-    log = tmp_path / "service.log"
-    with log.open("wb") as out:
-        service = subprocess.Popen([sys.executable, "-m", "service"], env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + DEADLINE_S
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert service.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, f"not ready in {DEADLINE_S}s: {log.read_text()}"
-            time.sleep(0.1)
+    base = f"http://127.0.0.1:{port}"
+    service = ProcessGroup(
+        [sys.executable, "-m", "service"], name="the service", log_path=tmp_path / "service.log", env=env
+    )
+    with service:  # stopping it (SIGTERM) flushes what the exporters buffered
+        service.wait_for_http(f"{base}/health", timeout_s=DEADLINE_S)
         assert httpx.get(f"{base}/predict", params={"model": "garch_1_1", "horizon": 3}).status_code == 200
         assert httpx.get(f"{base}/predict", params={"model": "no_such_model"}).status_code == 400
-    finally:
-        service.send_signal(signal.SIGTERM)
-        service.wait(timeout=DEADLINE_S)
 
     ok = ingestion.wait_for("RequestData", request_named("GET /predict", 200), "GET /predict 200")
     bad = ingestion.wait_for("RequestData", request_named("GET /predict", 400), "GET /predict 400")
@@ -175,7 +161,7 @@ def test_the_running_service_sends_requests_and_dependencies(
     # Requests come without in-process dependencies (ASGI send/receive, FastAPI's own operation spans).
     operations = {e["tags"]["ai.operation.id"] for e in ingestion.of_type("RequestData")}
     assert not [e for e in ingestion.of_type("RemoteDependencyData") if e["tags"]["ai.operation.id"] in operations]
-    assert ingestion.ikey not in log.read_text(), "the connection string is a secret"
+    assert ingestion.ikey not in service.log_path.read_text(), "the connection string is a secret"
 
 
 EXCEPTION_DRIVER = """

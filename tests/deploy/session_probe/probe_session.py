@@ -7,7 +7,7 @@ so the outer test can prove the workers shared one deployment.
 
 import json
 import os
-import time
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +37,7 @@ def session_containers(state: dict[str, Any]) -> list[str]:
 def test_probe(deployment: Deployment) -> None:
     StateFile(Path(os.environ["PROBE_STATE_FILE"])).write(deployment.state())  # atomic: read while it runs
     if os.environ.get("PROBE_BLOCK"):
-        deadline = time.monotonic() + BLOCK_DEADLINE_S
-        while time.monotonic() < deadline:  # waits for the outer test's SIGINT
-            time.sleep(0.05)
+        threading.Event().wait(BLOCK_DEADLINE_S)  # until the outer test's signal interrupts it
 
 
 @pytest.mark.skipif(not os.environ.get("PROBE_RECORD_DIR"), reason="only in the xdist probe")
