@@ -8,6 +8,7 @@ import httpx
 
 from provisioning.errors import DeploymentTimeout
 
+T = TypeVar("T")
 TRANSIENT_HTTP_ERRORS = (
     httpx.ConnectError,
     httpx.ReadError,
@@ -24,33 +25,37 @@ def wait_for_http_ok(
     is_alive: Callable[[], bool] = lambda: True,
     hint: str = "",
 ) -> float:
-    """Poll `url` until it answers 200; returns the seconds it took. Connection errors count as 'not yet'."""
+    """Poll `url` until it answers 200; returns the seconds it took. Connection errors count as 'not yet'; a server
+    that `is_alive` says has exited ends the wait at once."""
     started = time.monotonic()
-    deadline = started + timeout_s
-    last_seen = "no answer yet"
+    seen = ["no answer yet"]
     with httpx.Client(timeout=min(5.0, max(interval_s * 10, 1.0))) as client:
-        while True:
+
+        def answered() -> bool:
             try:
                 response = client.get(url)
                 if response.status_code == 200:
-                    return time.monotonic() - started
-                last_seen = f"HTTP {response.status_code} {response.text[:500]}"
+                    return True
+                seen[0] = f"HTTP {response.status_code} {response.text[:500]}"
             except TRANSIENT_HTTP_ERRORS as error:
-                last_seen = f"{type(error).__name__}: {error}"
+                seen[0] = f"{type(error).__name__}: {error}"
             if not is_alive():
+                waited = time.monotonic() - started
                 raise DeploymentTimeout(
-                    "health",
-                    url,
-                    time.monotonic() - started,
-                    last_seen,
-                    "the server exited before it became healthy; see its logs",
+                    "health", url, waited, seen[0], "the server exited before it became healthy; see its logs"
                 )
-            if time.monotonic() >= deadline:
-                raise DeploymentTimeout("health", url, timeout_s, last_seen, hint)
-            time.sleep(interval_s)
+            return False
 
-
-T = TypeVar("T")
+        wait_until(
+            answered,
+            what="health",
+            where=url,
+            timeout_s=timeout_s,
+            interval_s=interval_s,
+            last_seen=lambda: seen[0],
+            hint=hint,
+        )
+    return time.monotonic() - started
 
 
 def wait_until(
@@ -61,14 +66,17 @@ def wait_until(
     interval_s: float = 0.05,
     last_seen: Callable[[], str] = lambda: "not yet",
     where: str = "here",
+    hint: str = "",
 ) -> T:
-    """Poll `check` until it returns something other than None or False; returns that, or DeploymentTimeout
-    naming what was awaited, where, and what was seen last."""
+    """Poll `check` every `interval_s` (the time a check takes counts) until it returns something other than None
+    or False; returns that, or DeploymentTimeout naming what was awaited, where, and what was seen last. The one
+    deadline loop of the project: every wait goes through it."""
     started = time.monotonic()
     while True:
+        polled_at = time.monotonic()
         value = check()
         if value is not None and value is not False:
             return value
         if time.monotonic() - started >= timeout_s:
-            raise DeploymentTimeout(what, where, timeout_s, last_seen())
-        time.sleep(interval_s)
+            raise DeploymentTimeout(what, where, timeout_s, last_seen(), hint)
+        time.sleep(max(0.0, interval_s - (time.monotonic() - polled_at)))

@@ -12,8 +12,10 @@ from typing import Any
 
 from harness.alerting.prometheus_stack import PrometheusStack, rfc3339_seconds
 from harness.alerting.webhook_receiver import WebhookReceiver
+from provisioning.errors import DeploymentTimeout
 from provisioning.monitoring.catalogue import AlertRule
 from provisioning.monitoring.prometheus_rules import Cadence, go_duration, signal_expression
+from provisioning.waiting import wait_until
 
 
 class AlertVerificationFailure(AssertionError):
@@ -137,13 +139,17 @@ def assert_rules_loaded(stack: PrometheusStack) -> dict[str, dict[str, Any]]:
 def wait_until_quiet(stack: PrometheusStack, rule: str, timeout_s: float) -> float:
     """Poll until `rule` is inactive (an earlier fault's alert has cleared); returns the seconds it took."""
     started = time.monotonic()
-    while True:
-        state = stack.alert_states().get(rule, "not loaded")
-        if state == "inactive":
-            return time.monotonic() - started
-        if time.monotonic() - started >= timeout_s:
-            raise AlertNotQuiet(rule, time.monotonic() - started, state)
-        time.sleep(stack.cadence.check_interval_s / 4)
+    try:
+        wait_until(
+            lambda: stack.alert_states().get(rule) == "inactive",
+            what=f"{rule} inactive",
+            where=stack.prometheus_url,
+            timeout_s=timeout_s,
+            interval_s=stack.cadence.check_interval_s / 4,
+        )
+    except DeploymentTimeout:
+        raise AlertNotQuiet(rule, time.monotonic() - started, stack.alert_states().get(rule, "not loaded")) from None
+    return time.monotonic() - started
 
 
 def _nothing() -> None:
@@ -164,21 +170,26 @@ def wait_for_notification(
 
     `while_waiting` runs between polls: a test that drives a fault with traffic keeps driving it while it waits.
     """
-    interval = stack.cadence.check_interval_s / 4
-    while True:
+
+    def arrived() -> Any:
         notification = receiver.first(rule, status, after=since)
-        if notification is not None:
-            return notification.received_at - since
-        waited = time.monotonic() - since
-        if waited >= timeout_s:
-            state = stack.alert_states().get(rule, "not loaded")
-            failure = AlertNotFired if status == "firing" else AlertNotResolved
-            raise failure(rule, waited, state, len(receiver.notifications()))
-        polled_at = time.monotonic()
-        while_waiting()
-        remaining = interval - (time.monotonic() - polled_at)
-        if remaining > 0:
-            time.sleep(remaining)
+        if notification is None:
+            while_waiting()
+        return notification
+
+    try:
+        notification = wait_until(
+            arrived,
+            what=f"{rule} {status} at the webhook",
+            where=stack.alertmanager_url,
+            timeout_s=max(0.0, timeout_s - (time.monotonic() - since)),
+            interval_s=stack.cadence.check_interval_s / 4,
+        )
+    except DeploymentTimeout:
+        failure = AlertNotFired if status == "firing" else AlertNotResolved
+        waited, state = time.monotonic() - since, stack.alert_states().get(rule, "not loaded")
+        raise failure(rule, waited, state, len(receiver.notifications())) from None
+    return float(notification.received_at - since)
 
 
 class AlertmanagerConfigDiffers(AlertVerificationFailure):

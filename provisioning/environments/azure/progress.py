@@ -7,8 +7,8 @@ from typing import Any, TextIO, TypeVar
 
 from azure.core.exceptions import HttpResponseError
 
+from provisioning import waiting
 from provisioning.environments.azure.arm_errors import arm_error
-from provisioning.errors import DeploymentTimeout
 
 T = TypeVar("T")
 REPORT_EVERY_S = 10.0
@@ -25,23 +25,18 @@ class Progress:
 
     def wait_for_poller(self, step: str, poller: Any, timeout_s: float) -> Any:
         """Wait for an SDK long-running operation; ArmError if it ends Failed, DeploymentTimeout past the deadline."""
-        started = time.monotonic()
-        next_report = started + REPORT_EVERY_S
-        self.say(f"[{step}] started")
+
+        def finished() -> bool:
+            poller.wait(timeout=min(1.0, timeout_s))  # returns early once the operation is done
+            return bool(poller.done())
+
+        self.wait_until(
+            step, finished, timeout_s=timeout_s, interval_s=0.0, last_seen=lambda: f"operation status {poller.status()}"
+        )
         try:
-            while not poller.done():
-                now = time.monotonic()
-                if now - started > timeout_s:
-                    raise DeploymentTimeout(step, "ARM", timeout_s, f"operation status {poller.status()}")
-                if now >= next_report:
-                    self.say(f"[{step}] waiting... {now - started:.0f}s")
-                    next_report = now + REPORT_EVERY_S
-                poller.wait(timeout=min(1.0, timeout_s))
-            result = poller.result()
+            return poller.result()
         except HttpResponseError as error:
             raise arm_error(step, error) from error
-        self.say(f"[{step}] done in {time.monotonic() - started:.1f}s")
-        return result
 
     def wait_until(
         self,
@@ -52,19 +47,30 @@ class Progress:
         interval_s: float,
         last_seen: Callable[[], str],
     ) -> T:
-        """Poll `check` until it returns something; DeploymentTimeout naming what was seen last."""
+        """Poll `check` until it returns something, saying every REPORT_EVERY_S how long the step has taken."""
         started = time.monotonic()
-        next_report = started + REPORT_EVERY_S
+        next_report = [started + REPORT_EVERY_S]
         self.say(f"[{step}] started")
-        while True:
+
+        def check_and_report() -> T | None:
             value = check()
-            if value is not None:
-                self.say(f"[{step}] done in {time.monotonic() - started:.1f}s")
-                return value
-            now = time.monotonic()
-            if now - started > timeout_s:
-                raise DeploymentTimeout(step, "ARM", timeout_s, last_seen())
-            if now >= next_report:
-                self.say(f"[{step}] waiting... {now - started:.0f}s ({last_seen()})")
-                next_report = now + REPORT_EVERY_S
-            time.sleep(interval_s)
+            if value is None or value is False:
+                now = time.monotonic()
+                if now >= next_report[0]:
+                    self.say(f"[{step}] waiting... {now - started:.0f}s ({last_seen()})")
+                    next_report[0] = now + REPORT_EVERY_S
+            return value
+
+        try:
+            value = waiting.wait_until(
+                check_and_report,
+                what=step,
+                where="ARM",
+                timeout_s=timeout_s,
+                interval_s=interval_s,
+                last_seen=last_seen,
+            )
+        except HttpResponseError as error:
+            raise arm_error(step, error) from error
+        self.say(f"[{step}] done in {time.monotonic() - started:.1f}s")
+        return value
