@@ -95,6 +95,24 @@ def signal_when(
     process.send_signal(signum)
 
 
+def run_and_stop(
+    emulator: ArmEmulator, directory: Path, env: dict[str, str], args: tuple[str, ...], *stops: tuple[str, str, int]
+) -> tuple[int, str]:
+    """Run `mlops-deploy ARGS` and, for each (method, resource type, signal), send the signal once the emulator has
+    answered that request; returns the exit status and stderr."""
+    process = subprocess.Popen(
+        command(*args), cwd=directory, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        for method, resource_type, signum in stops:
+            signal_when(emulator, process, method, resource_type, signum)
+        _, stderr = process.communicate(timeout=COMMAND_TIMEOUT_S)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return process.returncode, stderr
+
+
 def one_line(stderr: str) -> str:
     lines = [line for line in stderr.strip().splitlines() if line.startswith("mlops-deploy:")]
     assert lines, f"no mlops-deploy line in {stderr!r}"
@@ -140,22 +158,11 @@ def test_a_deploy_stopped_at_any_step_undoes_itself(
     step: str, signum: int, cli: Cli, cli_env: dict[str, str], clients: ArmClients, tmp_path: Path
 ) -> None:
     emulator = clients.emulator
-    process = subprocess.Popen(
-        command("--action", "deploy", "--env", "prod"),
-        cwd=tmp_path,
-        env=cli_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    returncode, stderr = run_and_stop(
+        emulator, tmp_path, cli_env, ("--action", "deploy", "--env", "prod"), ("PUT", STEPS[step], signum)
     )
-    try:
-        signal_when(emulator, process, "PUT", STEPS[step], signum)
-        _, stderr = process.communicate(timeout=COMMAND_TIMEOUT_S)
-    finally:
-        if process.poll() is None:
-            process.kill()
 
-    assert process.returncode == 128 + signum, stderr
+    assert returncode == 128 + signum, stderr
     word = "interrupted" if signum == signal.SIGINT else "terminated"
     assert one_line(stderr).startswith(f"mlops-deploy: {word}")
     assert re.search(r"the failed deploy was undone: removed resource group \S+ \(and everything in it\)", stderr)
@@ -170,23 +177,16 @@ def test_an_interrupted_undo_is_recorded_and_the_next_teardown_finishes_it(
     """Ctrl-C during the deploy, and again while it removes what it made: the record stays, and is right."""
     emulator = clients.emulator
     emulator.inject("throttle", method="DELETE", type=RESOURCE_GROUPS, retry_after=DELETE_DELAY_S)  # time to Ctrl-C
-    process = subprocess.Popen(
-        command("--action", "deploy", "--env", "prod"),
-        cwd=tmp_path,
-        env=cli_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    returncode, stderr = run_and_stop(
+        emulator,
+        tmp_path,
+        cli_env,
+        ("--action", "deploy", "--env", "prod"),
+        ("PUT", STEPS["workspace"], signal.SIGINT),
+        ("DELETE", RESOURCE_GROUPS, signal.SIGINT),
     )
-    try:
-        signal_when(emulator, process, "PUT", STEPS["workspace"], signal.SIGINT)
-        signal_when(emulator, process, "DELETE", RESOURCE_GROUPS, signal.SIGINT)
-        _, stderr = process.communicate(timeout=COMMAND_TIMEOUT_S)
-    finally:
-        if process.poll() is None:
-            process.kill()
 
-    assert process.returncode == 130, stderr
+    assert returncode == 130, stderr
     state = state_in(tmp_path)
     assert state is not None, "an undo that did not finish forgot what may still exist"
     assert "records a deployment: --action teardown removes it" in one_line(stderr)
@@ -243,22 +243,11 @@ def test_an_interrupted_teardown_runs_again_to_the_end(
     assert cli("--action", "deploy", "--env", "prod").returncode == 0
     recorded = state_in(tmp_path)
     emulator.inject("throttle", method="DELETE", type=RESOURCE_GROUPS, retry_after=DELETE_DELAY_S)  # time to stop it
-    process = subprocess.Popen(
-        command("--action", "teardown"),
-        cwd=tmp_path,
-        env=cli_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    returncode, stderr = run_and_stop(
+        emulator, tmp_path, cli_env, ("--action", "teardown"), ("DELETE", RESOURCE_GROUPS, signal.SIGTERM)
     )
-    try:
-        signal_when(emulator, process, "DELETE", RESOURCE_GROUPS, signal.SIGTERM)
-        _, stderr = process.communicate(timeout=COMMAND_TIMEOUT_S)
-    finally:
-        if process.poll() is None:
-            process.kill()
 
-    assert process.returncode == 143, stderr
+    assert returncode == 143, stderr
     assert one_line(stderr).startswith("mlops-deploy: terminated") and "records a deployment" in one_line(stderr)
     assert state_in(tmp_path) == recorded
 
