@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from harness.arm_emulator.client import ArmEmulator
+from harness.terminal import start_as_from_a_terminal
 from provisioning.environments.azure.names import PROJECT_TAG, RUN_TAG
 from provisioning.waiting import wait_until
 
@@ -100,8 +101,8 @@ def run_and_stop(
 ) -> tuple[int, str]:
     """Run `mlops-deploy ARGS` and, for each (method, resource type, signal), send the signal once the emulator has
     answered that request; returns the exit status and stderr."""
-    process = subprocess.Popen(
-        command(*args), cwd=directory, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    process = start_as_from_a_terminal(
+        command(*args), cwd=directory, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     try:
         for method, resource_type, signum in stops:

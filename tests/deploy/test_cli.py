@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness.terminal import start_as_from_a_terminal
 from provisioning.processes import group_members
 from provisioning.waiting import wait_until
 
@@ -136,12 +137,11 @@ def test_a_deploy_that_fails_to_start_leaves_no_process_and_no_record(tmp_path: 
 @pytest.mark.deploy
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_a_deploy_stopped_while_it_starts_undoes_itself(signum: int, tmp_path: Path) -> None:
-    process = subprocess.Popen(
+    process = start_as_from_a_terminal(
         [sys.executable, str(ROOT / "mlops_deploy.py"), "--action", "deploy", "--env", "process", "--config", CONFIG],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
     )
     try:
         wait_until(lambda: (tmp_path / STATE).exists(), what="the deploy's record", where=str(tmp_path), timeout_s=120)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from harness.pytest_plugin.deployment import REAPER_PID_FILE, HarnessOptions
+from harness.terminal import start_as_from_a_terminal
 from provisioning.environments.ownership import process_start_time
 from provisioning.processes import group_members
 from provisioning.waiting import wait_until
@@ -59,7 +60,7 @@ def probe_run(
         "addopts=-p no:locust --import-mode=importlib",
         *extra,
     ]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = start_as_from_a_terminal(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     return process, state_file
 
 
