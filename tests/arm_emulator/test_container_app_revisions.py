@@ -1,0 +1,95 @@
+"""Container apps really run: each revision's replicas are containers of the pushed image, the emulator's ingress
+splits requests by traffic weight and serves labels, revisions are activated, deactivated and restarted as Azure
+does them, and deleting the resource group leaves no container and no listener. Needs a Docker engine and
+docker-registry.
+"""
+
+import collections
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from azure.core.exceptions import HttpResponseError
+from azure.mgmt.appcontainers import models as aca
+
+from provisioning.waiting import wait_until
+
+from .aca_requests import APP, app_body, grant_pull, make_environment, make_registry, served_by, weights
+from .conftest import ArmClients
+
+pytestmark = pytest.mark.emulator
+
+REVISIONS = 200
+
+
+def revision_state(clients: ArmClients, group: str, suffix: str) -> tuple[str, str, str, bool]:
+    revision = clients.apps.container_apps_revisions.get_revision(group, APP, f"{APP}--{suffix}")
+    props = revision.properties
+    return props.provisioning_state, props.running_state, props.health_state, props.active
+
+
+def deploy(clients: ArmClients, group: str, body: aca.ContainerApp) -> aca.ContainerApp:
+    return clients.apps.container_apps.begin_create_or_update(group, APP, body).result()
+
+
+def split(address: str, count: int = REVISIONS, **request: Any) -> collections.Counter[str | None]:
+    answers = [served_by(address, **request) for _ in range(count)]
+    assert {status for status, _ in answers} == {200}, answers[:5]
+    return collections.Counter(revision for _, revision in answers)
+
+
+@pytest.fixture
+def running_app(clients: ArmClients, group: str, service_image: str) -> Callable[..., aca.ContainerApp]:
+    """Deploy the first revision (v1) of the app, pulling with its identity once AcrPull is granted."""
+    environment = make_environment(clients, group)
+    registry = make_registry(clients, group)
+
+    def first(**options: Any) -> aca.ContainerApp:
+        body = app_body(environment.id, service_image, registry=registry.login_server, **options)
+        created = deploy(clients, group, body)
+        if created.properties.latest_ready_revision_name is None:  # the identity exists only now: grant, restart
+            grant_pull(clients, registry.id, created.identity.principal_id)
+            clients.apps.container_apps_revisions.restart_revision(group, APP, f"{APP}--v1")
+            wait_until(
+                lambda: revision_state(clients, group, "v1")[2] == "Healthy", what="v1 healthy", timeout_s=120
+            )
+        return clients.apps.container_apps.get(group, APP)
+
+    first.environment = environment  # type: ignore[attr-defined]
+    first.registry = registry  # type: ignore[attr-defined]
+    return first
+
+
+def test_the_first_revision_fails_to_pull_until_the_identity_has_acr_pull_then_serves_through_the_app_fqdn(
+    clients: ArmClients, group: str, service_image: str
+) -> None:
+    environment = make_environment(clients, group)
+    registry = make_registry(clients, group)
+    body = app_body(environment.id, service_image, registry=registry.login_server)
+
+    created = deploy(clients, group, body)
+
+    assert created.properties.provisioning_state == "Succeeded"
+    assert created.properties.latest_revision_name == f"{APP}--v1"
+    assert created.properties.latest_ready_revision_name is None
+    failed = clients.apps.container_apps_revisions.get_revision(group, APP, f"{APP}--v1").properties
+    assert (failed.provisioning_state, failed.running_state, failed.health_state) == ("Failed", "Failed", "Unhealthy")
+    assert "UNAUTHORIZED" in failed.provisioning_error and "AcrPull" in failed.provisioning_error
+    assert created.identity.principal_id in failed.provisioning_error
+
+    grant_pull(clients, registry.id, created.identity.principal_id)
+    clients.apps.container_apps_revisions.restart_revision(group, APP, f"{APP}--v1")
+    wait_until(lambda: revision_state(clients, group, "v1")[2] == "Healthy", what="v1 healthy", timeout_s=120)
+
+    app = clients.apps.container_apps.get(group, APP)
+    fqdn = app.properties.configuration.ingress.fqdn
+    assert fqdn.startswith("127.0.0.") and fqdn.endswith(":8001")
+    assert app.properties.latest_ready_revision_name == f"{APP}--v1"
+    assert app.properties.latest_revision_fqdn != fqdn
+    assert served_by(fqdn) == (200, f"{APP}--v1")
+    assert served_by(app.properties.latest_revision_fqdn) == (200, f"{APP}--v1")
+    assert environment.properties.default_domain.endswith(".westeurope.azurecontainerapps.io")
+    assert app.properties.configuration.ingress.traffic[0].latest_revision is True
+    replicas = clients.apps.container_apps_revision_replicas.list_replicas(group, APP, f"{APP}--v1").value
+    assert len(replicas) == 1 and replicas[0].properties.running_state == "Running"
+    assert replicas[0].properties.containers[0].ready is True
