@@ -73,7 +73,7 @@ class ContainerRuntime:
     # -- addresses ------------------------------------------------------------------------------------------------
     def _addresses_in_use(self) -> set[str]:
         used = set(self._ips.values())
-        for container in self.client.containers.list(all=True, filters={"label": LABEL}):
+        for container in self.client.containers.list(all=True, ignore_removed=True, filters={"label": LABEL}):
             used.add(container.labels.get(IP_LABEL, ""))
         return used
 
@@ -119,7 +119,9 @@ class ContainerRuntime:
     # -- lifecycle ------------------------------------------------------------------------------------------------
     def _containers(self, resource_id: str) -> list[Container]:
         found = self.client.containers.list(
-            all=True, filters={"label": [f"{LABEL}={self.instance}", f"{RESOURCE_LABEL}={resource_id.lower()}"]}
+            all=True,
+            ignore_removed=True,
+            filters={"label": [f"{LABEL}={self.instance}", f"{RESOURCE_LABEL}={resource_id.lower()}"]},
         )
         return sorted(found, key=lambda container: int(container.labels.get(f"{LABEL}.index", "0")))
 
@@ -225,7 +227,9 @@ class ContainerRuntime:
         prefix = resource_id.lower().rstrip("/") + "/"
         found = [
             container
-            for container in self.client.containers.list(all=True, filters={"label": f"{LABEL}={self.instance}"})
+            for container in self.client.containers.list(
+                all=True, ignore_removed=True, filters={"label": f"{LABEL}={self.instance}"}
+            )
             if container.labels.get(RESOURCE_LABEL, "").startswith(prefix)
         ]
         for container in found:
@@ -284,7 +288,9 @@ class ContainerRuntime:
 
     def list_all(self) -> list[dict[str, Any]]:
         """Every container this emulator instance runs (or ran and has not removed)."""
-        found = self.client.containers.list(all=True, filters={"label": f"{LABEL}={self.instance}"})
+        found = self.client.containers.list(
+            all=True, ignore_removed=True, filters={"label": f"{LABEL}={self.instance}"}
+        )
         return [
             {
                 "id": container.id,
@@ -299,7 +305,9 @@ class ContainerRuntime:
         ]
 
     def remove_all(self) -> int:
-        found = self.client.containers.list(all=True, filters={"label": f"{LABEL}={self.instance}"})
+        found = self.client.containers.list(
+            all=True, ignore_removed=True, filters={"label": f"{LABEL}={self.instance}"}
+        )
         for container in found:
             with contextlib.suppress(docker.errors.NotFound):
                 container.remove(force=True)

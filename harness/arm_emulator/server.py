@@ -331,6 +331,9 @@ class ArmEmulatorServer:
             return self._control_authenticated(method, path, raw)
         except ArmError as error:
             return error.status, error.body(), error.headers
+        except Exception as error:  # answer, and keep the detail in the log, rather than drop the connection
+            log.exception("%s %s%s failed", method, CONTROL_PREFIX, path)
+            return 500, ArmError(500, "InternalServerError", f"ARM emulator error: {error}").body(), {}
 
     def _control_authenticated(self, method: str, path: str, raw: bytes) -> tuple[int, Any, dict[str, str]]:
         if path == "/resources" and method == "GET":

@@ -34,7 +34,8 @@ def make_registry(clients: ArmClients, group: str) -> Any:
 
 
 def grant_pull(clients: ArmClients, registry_id: str, principal_id: str) -> None:
-    role = f"/subscriptions/{clients.emulator.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{ACR_PULL}"
+    subscription = clients.emulator.subscription_id
+    role = f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{ACR_PULL}"
     clients.authorization.role_assignments.create(
         registry_id,
         "6a5e4f1c-2b7d-4c1a-9a51-0d1b5e0f3c11",
@@ -104,7 +105,9 @@ def app_body(
 
 def weights(**by_revision: int) -> list[aca.TrafficWeight]:
     """Traffic entries by revision suffix: weights(v1=50, v2=50)."""
-    return [aca.TrafficWeight(revision_name=f"{APP}--{suffix}", weight=weight) for suffix, weight in by_revision.items()]
+    return [
+        aca.TrafficWeight(revision_name=f"{APP}--{suffix}", weight=weight) for suffix, weight in by_revision.items()
+    ]
 
 
 def served_by(address: str, *, host: str | None = None, path: str = "/health") -> tuple[int, str | None]:

@@ -50,9 +50,7 @@ def running_app(clients: ArmClients, group: str, service_image: str) -> Callable
         if created.properties.latest_ready_revision_name is None:  # the identity exists only now: grant, restart
             grant_pull(clients, registry.id, created.identity.principal_id)
             clients.apps.container_apps_revisions.restart_revision(group, APP, f"{APP}--v1")
-            wait_until(
-                lambda: revision_state(clients, group, "v1")[2] == "Healthy", what="v1 healthy", timeout_s=120
-            )
+            wait_until(lambda: revision_state(clients, group, "v1")[2] == "Healthy", what="v1 healthy", timeout_s=120)
         return clients.apps.container_apps.get(group, APP)
 
     first.environment = environment  # type: ignore[attr-defined]
@@ -93,3 +91,95 @@ def test_the_first_revision_fails_to_pull_until_the_identity_has_acr_pull_then_s
     replicas = clients.apps.container_apps_revision_replicas.list_replicas(group, APP, f"{APP}--v1").value
     assert len(replicas) == 1 and replicas[0].properties.running_state == "Running"
     assert replicas[0].properties.containers[0].ready is True
+
+
+def second_revision(
+    clients: ArmClients, group: str, first: Callable[..., aca.ContainerApp], service_image: str, **traffic: int
+) -> aca.ContainerApp:
+    """v2 of the app (another env value), at the given weights by suffix, labelled `canary`."""
+    entries = weights(**traffic)
+    entries[-1].label = "canary"
+    body = app_body(
+        first.environment.id,  # type: ignore[attr-defined]
+        service_image,
+        suffix="v2",
+        registry=first.registry.login_server,  # type: ignore[attr-defined]
+        env=[
+            aca.EnvironmentVar(name="WEB_CONCURRENCY", value="1"),
+            aca.EnvironmentVar(name="LOG_LEVEL", value="warning"),
+        ],
+        traffic=entries,
+    )
+    return deploy(clients, group, body)
+
+
+def move(clients: ArmClients, group: str, **traffic: int) -> None:
+    """Move traffic with a PATCH of the ingress's traffic only, as a rollout step does."""
+    patch = {
+        "properties": {"configuration": {"ingress": {"traffic": [entry.as_dict() for entry in weights(**traffic)]}}}
+    }
+    clients.apps.container_apps.begin_update(group, APP, patch).result()
+
+
+def test_a_second_revision_starts_at_zero_then_takes_half_the_requests_and_serves_its_label(
+    clients: ArmClients, group: str, service_image: str, running_app: Callable[..., aca.ContainerApp]
+) -> None:
+    app = running_app()
+    fqdn = app.properties.configuration.ingress.fqdn
+    domain = running_app.environment.properties.default_domain  # type: ignore[attr-defined]
+
+    updated = second_revision(clients, group, running_app, service_image, v1=100, v2=0)
+
+    assert updated.properties.latest_revision_name == f"{APP}--v2"
+    assert updated.properties.latest_ready_revision_name == f"{APP}--v2"
+    assert split(fqdn, 50) == {f"{APP}--v1": 50}
+    assert split(fqdn, 20, host=f"{APP}---canary.{domain}") == {f"{APP}--v2": 20}
+    v2 = clients.apps.container_apps_revisions.get_revision(group, APP, f"{APP}--v2").properties
+    assert (v2.traffic_weight, v2.active, v2.replicas) == (0, True, 1)
+    assert served_by(v2.fqdn) == (200, f"{APP}--v2")
+
+    move(clients, group, v1=50, v2=50)
+
+    assert split(fqdn) == {f"{APP}--v1": REVISIONS // 2, f"{APP}--v2": REVISIONS // 2}
+    listed = {
+        revision.name: revision.properties.traffic_weight
+        for revision in clients.apps.container_apps_revisions.list_revisions(group, APP)
+    }
+    assert listed == {f"{APP}--v1": 50, f"{APP}--v2": 50}
+
+
+def test_deactivating_a_revision_with_traffic_is_refused_and_activate_restart_work(
+    clients: ArmClients, group: str, service_image: str, running_app: Callable[..., aca.ContainerApp]
+) -> None:
+    app = running_app()
+    fqdn = app.properties.configuration.ingress.fqdn
+    second_revision(clients, group, running_app, service_image, v1=100, v2=0)
+    revisions = clients.apps.container_apps_revisions
+
+    with pytest.raises(HttpResponseError) as refused:
+        revisions.deactivate_revision(group, APP, f"{APP}--v1")
+    assert refused.value.status_code == 400 and "traffic weight 100%" in refused.value.message
+
+    revisions.deactivate_revision(group, APP, f"{APP}--v2")
+    assert revision_state(clients, group, "v2")[1:] == ("Stopped", "None", False)
+    wait_until(
+        lambda: not any(f"{APP}--v2" in (item["resourceId"] or "") for item in clients.emulator.containers()),
+        what="v2's containers removed", timeout_s=30,
+    )  # fmt: skip
+    with pytest.raises(HttpResponseError) as inactive:
+        revisions.restart_revision(group, APP, f"{APP}--v2")
+    assert inactive.value.status_code == 400
+
+    revisions.activate_revision(group, APP, f"{APP}--v2")
+    wait_until(lambda: revision_state(clients, group, "v2")[2] == "Healthy", what="v2 healthy again", timeout_s=120)
+    before = {replica.name for replica in revisions_replicas(clients, group, "v1")}
+    revisions.restart_revision(group, APP, f"{APP}--v1")
+    wait_until(
+        lambda: {replica.name for replica in revisions_replicas(clients, group, "v1")}.isdisjoint(before) or None,
+        what="v1's replicas replaced", timeout_s=120,
+    )  # fmt: skip
+    assert split(fqdn, 20) == {f"{APP}--v1": 20}
+
+
+def revisions_replicas(clients: ArmClients, group: str, suffix: str) -> list[aca.Replica]:
+    return list(clients.apps.container_apps_revision_replicas.list_replicas(group, APP, f"{APP}--{suffix}").value)
