@@ -8,10 +8,13 @@ import collections
 from collections.abc import Callable
 from typing import Any
 
+import docker
 import pytest
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.appcontainers import models as aca
 
+from harness.arm_emulator.client import ArmEmulator
+from harness.arm_emulator.container_runtime import LABEL
 from provisioning.waiting import wait_until
 
 from .aca_requests import APP, app_body, grant_pull, make_environment, make_registry, served_by, weights
@@ -20,6 +23,16 @@ from .conftest import ArmClients
 pytestmark = pytest.mark.emulator
 
 REVISIONS = 200
+
+
+def docker_containers(emulator: ArmEmulator) -> list[str]:
+    """This emulator's containers as Docker itself lists them."""
+    client = docker.from_env()
+    try:
+        found = client.containers.list(all=True, filters={"label": f"{LABEL}={emulator.instance}"})
+        return [container.name for container in found]
+    finally:
+        client.close()
 
 
 def revision_state(clients: ArmClients, group: str, suffix: str) -> tuple[str, str, str, bool]:
