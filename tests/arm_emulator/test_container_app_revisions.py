@@ -196,3 +196,29 @@ def test_deactivating_a_revision_with_traffic_is_refused_and_activate_restart_wo
 
 def revisions_replicas(clients: ArmClients, group: str, suffix: str) -> list[aca.Replica]:
     return list(clients.apps.container_apps_revision_replicas.list_replicas(group, APP, f"{APP}--{suffix}").value)
+
+
+def test_in_single_mode_a_new_revision_takes_all_traffic_once_ready_and_the_old_one_is_deactivated(
+    clients: ArmClients, group: str, service_image: str, running_app: Callable[..., aca.ContainerApp]
+) -> None:
+    app = running_app(mode="Single")
+    fqdn = app.properties.configuration.ingress.fqdn
+
+    body = app_body(
+        running_app.environment.id,  # type: ignore[attr-defined]
+        service_image,
+        mode="Single",
+        suffix=None,
+        registry=running_app.registry.login_server,  # type: ignore[attr-defined]
+        env=[aca.EnvironmentVar(name="WEB_CONCURRENCY", value="1"), aca.EnvironmentVar(name="LOG_LEVEL", value="info")],
+    )
+    updated = deploy(clients, group, body)
+
+    new = updated.properties.latest_revision_name
+    assert new.startswith(f"{APP}--") and len(new) == len(APP) + 2 + 7 and new != f"{APP}--v1"
+    assert updated.properties.latest_ready_revision_name == new
+    wait_until(lambda: revision_state(clients, group, "v1")[3] is False or None, what="v1 deactivated", timeout_s=30)
+    assert split(fqdn, 20) == {new: 20}
+    assert [entry.as_dict() for entry in updated.properties.configuration.ingress.traffic] == [
+        {"latestRevision": True, "weight": 100}
+    ]
