@@ -113,8 +113,8 @@ class AppHost:
     def restart(self, app_id: str, name: str) -> None:
         """Start fresh replicas; the old ones serve until the new ones are ready (a failed pull is tried again)."""
         with self._lock:
-            self._require(app_id, name)
-        self.launcher.launch(self._require(app_id, name)[1])
+            _, revision = self._require(app_id, name)
+        self.launcher.launch(revision)
 
     def remove(self, app_id: str) -> None:
         """Stop routing to the app, let in-flight requests finish, remove its containers and its listeners."""
