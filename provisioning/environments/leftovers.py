@@ -66,7 +66,7 @@ def orphaned_containers(session: str | None = None) -> list[tuple[Leftover, obje
     label = f"{SESSION_LABEL}={session}" if session else OWNER_LABEL
     try:
         client = docker.from_env(timeout=10)
-        containers = client.containers.list(all=True, filters={"label": label})
+        containers = client.containers.list(all=True, ignore_removed=True, filters={"label": label})
     except docker.errors.DockerException:
         return []
     found = []

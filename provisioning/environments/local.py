@@ -136,7 +136,9 @@ class LocalContainerDeployment(Deployment):
 
         client = docker_client()
         session = self._ownership.session
-        leftovers = client.containers.list(all=True, filters={"label": f"{SESSION_LABEL}={session}"})
+        leftovers = client.containers.list(
+            all=True, ignore_removed=True, filters={"label": f"{SESSION_LABEL}={session}"}
+        )
         ids = {c.id for c in leftovers} | ({self._container_id} if self._container_id else set())
         removed = []
         for container_id in sorted(ids):

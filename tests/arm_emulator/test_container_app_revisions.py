@@ -29,7 +29,7 @@ def docker_containers(emulator: ArmEmulator) -> list[str]:
     """This emulator's containers as Docker itself lists them."""
     client = docker.from_env()
     try:
-        found = client.containers.list(all=True, filters={"label": f"{LABEL}={emulator.instance}"})
+        found = client.containers.list(all=True, ignore_removed=True, filters={"label": f"{LABEL}={emulator.instance}"})
         return [container.name for container in found]
     finally:
         client.close()

@@ -50,7 +50,9 @@ def docker_containers_of(emulator: ArmEmulator) -> list[str]:
     try:
         return [
             container.name
-            for container in client.containers.list(all=True, filters={"label": f"{LABEL}={emulator.instance}"})
+            for container in client.containers.list(
+                all=True, ignore_removed=True, filters={"label": f"{LABEL}={emulator.instance}"}
+            )
         ]
     finally:
         client.close()

@@ -31,8 +31,10 @@ def leftovers(state: dict[str, Any]) -> list[str]:
     import docker
 
     client = docker.from_env()
-    found = client.containers.list(all=True, filters={"id": state["container_id"]})
-    labelled = client.containers.list(all=True, filters={"label": f"io.garch-mlops.session={state['session']}"})
+    found = client.containers.list(all=True, ignore_removed=True, filters={"id": state["container_id"]})
+    labelled = client.containers.list(
+        all=True, ignore_removed=True, filters={"label": f"io.garch-mlops.session={state['session']}"}
+    )
     return [f"container {c.short_id} ({c.status})" for c in {*found, *labelled}]
 
 

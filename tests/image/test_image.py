@@ -81,7 +81,7 @@ def docker_time(value: str) -> float:
 
 def containers_named(client: Any, name: str) -> list[Any]:
     labels = [f"{RUN_LABEL}={RUN_ID}", f"{NAME_LABEL}={name}"]
-    return list(client.containers.list(all=True, filters={"label": labels}))
+    return list(client.containers.list(all=True, ignore_removed=True, filters={"label": labels}))
 
 
 @contextmanager
@@ -120,7 +120,7 @@ def docker_client(built_image: str) -> Iterator[Any]:
     client = DockerClient().client
     yield client
     # Without the reaper nothing else removes what a failed run left behind.
-    for leftover in client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={RUN_ID}"}):
+    for leftover in client.containers.list(all=True, ignore_removed=True, filters={"label": f"{RUN_LABEL}={RUN_ID}"}):
         leftover.remove(force=True)
     client.close()
 

@@ -27,7 +27,9 @@ def session_containers(state: dict[str, Any]) -> list[str]:
 
     client = docker.from_env()
     try:
-        labelled = client.containers.list(all=True, filters={"label": f"{SESSION_LABEL}={state['session']}"})
+        labelled = client.containers.list(
+            all=True, ignore_removed=True, filters={"label": f"{SESSION_LABEL}={state['session']}"}
+        )
         return sorted(container.id for container in labelled)
     finally:
         client.close()
