@@ -28,6 +28,8 @@ SDK_API_VERSIONS: Mapping[str, tuple[str, str]] = {
     "Microsoft.Storage/storageAccounts": ("azure-mgmt-storage 25.3: storage_accounts", "2026-09-01"),
     "Microsoft.Authorization/roleAssignments": ("azure-mgmt-authorization 4: role_assignments", "2022-04-01"),
     "Microsoft.Authorization/roleDefinitions": ("azure-mgmt-authorization 4: role_definitions", "2022-04-01"),
+    "Microsoft.App/managedEnvironments": ("azure-mgmt-appcontainers 5.1: managed_environments", "2026-07-01"),
+    "Microsoft.App/containerApps": ("azure-mgmt-appcontainers 5.1: container_apps (and revisions)", "2026-07-01"),
 }
 
 _BY_LOWER = {resource_type.lower(): resource_type for resource_type in SDK_API_VERSIONS}

@@ -38,11 +38,18 @@ class EmulatorUnavailable(RuntimeError):
 class EmulatorNotEmpty(AssertionError):
     """A rehearsal left resources or containers behind in the emulator."""
 
-    def __init__(self, resources: list[dict[str, Any]], containers: list[dict[str, Any]]) -> None:
-        self.resources, self.containers = resources, containers
+    def __init__(
+        self,
+        resources: list[dict[str, Any]],
+        containers: list[dict[str, Any]],
+        listeners: list[dict[str, Any]] | None = None,
+    ) -> None:
+        self.resources, self.containers, self.listeners = resources, containers, listeners or []
         ids = [resource["id"] for resource in resources] + [f"container {item['name']}" for item in containers]
+        ids += [f"listener {item['address']}" for item in self.listeners]
         super().__init__(
-            f"the ARM emulator still holds {len(resources)} resource(s) and {len(containers)} container(s): {ids}"
+            f"the ARM emulator still holds {len(resources)} resource(s), {len(containers)} container(s) and "
+            f"{len(self.listeners)} ingress listener(s): {ids}"
         )
 
 
@@ -134,6 +141,10 @@ class ArmEmulator:
     def containers(self) -> list[dict[str, Any]]:
         return list(self._control("GET", "/containers")["value"])
 
+    def listeners(self) -> list[dict[str, Any]]:
+        """The container apps' ingress listeners still open (key, address)."""
+        return list(self._control("GET", "/listeners")["value"])
+
     def requests(self, *, kind: str | None = None) -> list[dict[str, Any]]:
         """The request log; kind is "resource", "action", "list", "poll", "provider" or "subscription"."""
         entries = list(self._control("GET", "/requests")["value"])
@@ -155,9 +166,9 @@ class ArmEmulator:
         return dict(self._control("POST", "/reset"))
 
     def assert_holds_nothing(self) -> None:
-        resources, containers = self.resources(), self.containers()
-        if resources or containers:
-            raise EmulatorNotEmpty(resources, containers)
+        resources, containers, listeners = self.resources(), self.containers(), self.listeners()
+        if resources or containers or listeners:
+            raise EmulatorNotEmpty(resources, containers, listeners)
 
     # -- sharing a running emulator (e.g. with xdist workers) ----------------------------------------------------
     def state(self) -> dict[str, Any]:

@@ -13,7 +13,7 @@ def remove_instance_containers(instance: str) -> int:
     """Remove every container an emulator instance left (used by the fixture after the emulator is gone)."""
     client = docker.from_env()
     try:
-        found = client.containers.list(all=True, filters={"label": f"{LABEL}={instance}"})
+        found = client.containers.list(all=True, ignore_removed=True, filters={"label": f"{LABEL}={instance}"})
         for container in found:
             with contextlib.suppress(docker.errors.NotFound):
                 container.remove(force=True)
@@ -27,7 +27,7 @@ def remove_orphans() -> list[str]:
     client = docker.from_env()
     removed = []
     try:
-        for container in client.containers.list(all=True, filters={"label": LABEL}):
+        for container in client.containers.list(all=True, ignore_removed=True, filters={"label": LABEL}):
             pid = container.labels.get(PID_LABEL, "")
             if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
                 try:

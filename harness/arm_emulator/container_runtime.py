@@ -73,7 +73,7 @@ class ContainerRuntime:
     # -- addresses ------------------------------------------------------------------------------------------------
     def _addresses_in_use(self) -> set[str]:
         used = set(self._ips.values())
-        for container in self.client.containers.list(all=True, filters={"label": LABEL}):
+        for container in self.client.containers.list(all=True, ignore_removed=True, filters={"label": LABEL}):
             used.add(container.labels.get(IP_LABEL, ""))
         return used
 
@@ -119,7 +119,9 @@ class ContainerRuntime:
     # -- lifecycle ------------------------------------------------------------------------------------------------
     def _containers(self, resource_id: str) -> list[Container]:
         found = self.client.containers.list(
-            all=True, filters={"label": [f"{LABEL}={self.instance}", f"{RESOURCE_LABEL}={resource_id.lower()}"]}
+            all=True,
+            ignore_removed=True,
+            filters={"label": [f"{LABEL}={self.instance}", f"{RESOURCE_LABEL}={resource_id.lower()}"]},
         )
         return sorted(found, key=lambda container: int(container.labels.get(f"{LABEL}.index", "0")))
 
@@ -188,14 +190,7 @@ class ContainerRuntime:
                 "mem_limit": int(container.memory_gb * 1024**3),
                 "restart_policy": RESTART_POLICIES[spec.restart_policy.lower()],
             }
-            if spec.crash_exit_code is not None:
-                options["entrypoint"] = [
-                    "/bin/sh",
-                    "-c",
-                    f"echo 'arm-emulator: injected crash on start' >&2; exit {spec.crash_exit_code}",
-                ]
-            elif container.command:
-                options["entrypoint"] = container.command
+            options.update(_entrypoint(spec, container))
             if first is None:
                 options["hostname"] = spec.name[:63]
                 options["ports"] = {f"{port}/{protocol.lower()}": (ip, port) for port, protocol in spec.ports}
@@ -220,6 +215,31 @@ class ContainerRuntime:
                 self._ips.pop(resource_id.lower(), None)
                 self._events.pop(resource_id.lower(), None)
                 self._stopped.discard(resource_id.lower())
+
+    def release_ip(self, resource_id: str) -> None:
+        """Free an address taken with allocate_ip for something other than containers (an ingress listener)."""
+        with self._lock:
+            self._ips.pop(resource_id.lower(), None)
+
+    def remove_beneath(self, resource_id: str) -> int:
+        """Remove the containers of every key under `resource_id/` (a container app's replicas) and free their
+        addresses; returns how many containers there were."""
+        prefix = resource_id.lower().rstrip("/") + "/"
+        found = [
+            container
+            for container in self.client.containers.list(
+                all=True, ignore_removed=True, filters={"label": f"{LABEL}={self.instance}"}
+            )
+            if container.labels.get(RESOURCE_LABEL, "").startswith(prefix)
+        ]
+        for container in found:
+            with contextlib.suppress(docker.errors.NotFound):
+                container.remove(force=True)
+        with self._lock:
+            for key in [key for key in self._ips if key.startswith(prefix)]:
+                self._ips.pop(key, None)
+                self._events.pop(key, None)
+        return len(found)
 
     def stop(self, resource_id: str) -> None:
         with self.group_lock(resource_id):
@@ -268,7 +288,9 @@ class ContainerRuntime:
 
     def list_all(self) -> list[dict[str, Any]]:
         """Every container this emulator instance runs (or ran and has not removed)."""
-        found = self.client.containers.list(all=True, filters={"label": f"{LABEL}={self.instance}"})
+        found = self.client.containers.list(
+            all=True, ignore_removed=True, filters={"label": f"{LABEL}={self.instance}"}
+        )
         return [
             {
                 "id": container.id,
@@ -283,7 +305,9 @@ class ContainerRuntime:
         ]
 
     def remove_all(self) -> int:
-        found = self.client.containers.list(all=True, filters={"label": f"{LABEL}={self.instance}"})
+        found = self.client.containers.list(
+            all=True, ignore_removed=True, filters={"label": f"{LABEL}={self.instance}"}
+        )
         for container in found:
             with contextlib.suppress(docker.errors.NotFound):
                 container.remove(force=True)
@@ -292,6 +316,22 @@ class ContainerRuntime:
             self._events.clear()
             self._stopped.clear()
         return len(found)
+
+
+def _entrypoint(spec: GroupSpec, container: ContainerSpec) -> dict[str, Any]:
+    """Docker's entrypoint/command options: an injected fault's, or the container's own command and args."""
+    if spec.crash_exit_code is not None:
+        script = f"echo 'arm-emulator: injected crash on start' >&2; exit {spec.crash_exit_code}"
+        return {"entrypoint": ["/bin/sh", "-c", script]}
+    if spec.hang_on_start:
+        script = "echo 'arm-emulator: injected never-ready start: nothing listens' >&2; exec sleep 2147483647"
+        return {"entrypoint": ["/bin/sh", "-c", script]}
+    options: dict[str, Any] = {}
+    if container.command:
+        options["entrypoint"] = container.command
+    if container.args:
+        options["command"] = container.args
+    return options
 
 
 def _digest(resource_id: str) -> str:

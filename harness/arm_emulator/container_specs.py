@@ -20,6 +20,7 @@ class ContainerSpec:
     command: list[str] | None
     cpu: float
     memory_gb: float
+    args: list[str] | None = None  # the image's CMD replaced (Container Apps' `args`)
 
 
 @dataclass(frozen=True)
@@ -31,3 +32,4 @@ class GroupSpec:
     restart_policy: str
     registry_auth: dict[str, dict[str, str]]  # registry host -> {"username", "password"}
     crash_exit_code: int | None = None
+    hang_on_start: bool = False  # run, but never listen on any port (a container that never becomes ready)

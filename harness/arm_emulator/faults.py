@@ -2,6 +2,10 @@
 
 A rule matches requests by method, resource type, resource name and action (all optional, case-insensitive) and
 fires for the next `times` matching requests. Status polls of long-running operations never match.
+
+`crash_on_start` matches a PUT of a container group (its containers exit at once with `exit_code`), or a PUT or
+PATCH of a container app: the revision that request creates crashes on start. `never_ready` matches a container
+app PUT or PATCH: the revision it creates runs, but its containers never listen, so no probe ever passes.
 """
 
 import threading
@@ -14,10 +18,16 @@ from harness.arm_emulator.errors import ArmError
 # Answered instead of handling the request.
 IMMEDIATE_FAULTS = frozenset({"throttle", "server_error", "conflict", "quota", "error"})
 # Change how the request is handled: the operation ends Failed / the container group's containers crash.
-HANDLING_FAULTS = frozenset({"lro_failed", "crash_on_start"})
+HANDLING_FAULTS = frozenset({"lro_failed", "crash_on_start", "never_ready"})
+# The faults that shape the containers a request starts, and the (type, methods) each can match.
+CONTAINER_FAULT_TARGETS = {
+    "microsoft.containerinstance/containergroups": frozenset({"PUT"}),
+    "microsoft.app/containerapps": frozenset({"PUT", "PATCH"}),
+}
 FAULT_KINDS = IMMEDIATE_FAULTS | HANDLING_FAULTS
 
 CONTAINER_GROUPS = "microsoft.containerinstance/containergroups"
+CONTAINER_APPS = "microsoft.app/containerapps"
 
 
 @dataclass(frozen=True)
@@ -72,13 +82,19 @@ class FaultRule:
         return rule
 
     def _check(self) -> None:
-        container_group_put = (self.resource_type or "").lower() == CONTAINER_GROUPS and (
-            self.method or "PUT"
-        ).upper() == "PUT"
-        if self.kind == "crash_on_start" and not container_group_put:
+        resource_type = (self.resource_type or "").lower()
+        methods = CONTAINER_FAULT_TARGETS.get(resource_type, frozenset())
+        if self.kind == "crash_on_start" and (self.method or "PUT").upper() not in methods:
             raise ArmError(
-                400, "InvalidFault", "crash_on_start matches PUT Microsoft.ContainerInstance/containerGroups only"
+                400,
+                "InvalidFault",
+                "crash_on_start matches PUT Microsoft.ContainerInstance/containerGroups, "
+                "or PUT/PATCH Microsoft.App/containerApps",
             )
+        if self.kind == "never_ready" and (
+            resource_type != CONTAINER_APPS or (self.method or "PUT").upper() not in methods
+        ):
+            raise ArmError(400, "InvalidFault", "never_ready matches PUT or PATCH Microsoft.App/containerApps only")
         if self.kind == "lro_failed" and (self.method or "").upper() not in {"PUT", "DELETE", "POST"}:
             raise ArmError(400, "InvalidFault", "lro_failed needs match.method PUT, DELETE or POST")
         if self.kind == "error":

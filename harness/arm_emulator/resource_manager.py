@@ -163,28 +163,32 @@ class ResourceManager:
     def head(self, ref: ResourceRef, kind: ResourceKind) -> Reply:
         return Reply(204 if self.store.get(ref.key) is not None else 404)
 
-    def patch(self, ref: ResourceRef, kind: ResourceKind, body: Any, api_version: str) -> Reply:
+    def patch(
+        self, ref: ResourceRef, kind: ResourceKind, body: Any, api_version: str, fault: FaultRule | None = None
+    ) -> Reply:
         if not isinstance(body, dict):
             raise ArmError(
                 400, "InvalidRequestContent", "The request content was invalid and could not be deserialized."
             )
         current = self._require(ref, kind)
-        merged = copy.deepcopy(current.body)
+        base = copy.deepcopy(current.body)
         for key in ("id", "name", "type"):
-            merged.pop(key, None)
-        for key, value in body.items():
-            if key == "properties" and isinstance(value, dict):
-                merged.setdefault("properties", {}).update(value)
-            elif key in ("tags", "sku", "identity", "kind"):
-                merged[key] = value
+            base.pop(key, None)
+        merged = kind.merge_patch(base, body)
         for read_only in ("provisioningState", "instanceView"):
             merged.get("properties", {}).pop(read_only, None)
         kind.validate(ref, merged, self.ctx)
         with self.store.locked():
             resource = kind.materialize(ref, merged, current, self.ctx)
-            resource.properties["provisioningState"] = current.provisioning_state or "Succeeded"
+            if kind.patch_style == "sync":
+                resource.properties["provisioningState"] = current.provisioning_state or "Succeeded"
             self.store.put(resource)
-        return Reply(200, kind.render(resource, self.ctx))
+        if kind.patch_style == "sync":
+            return Reply(200, kind.render(resource, self.ctx))
+        operation = self._start_operation(ref, kind, "PATCH", api_version, resource.body.get("location", "global"))
+        operation.final_body = lambda: self._render_if_present(resource.key)
+        kind.provision(resource, current, self._completion(resource, operation), self.ctx, fault)
+        return Reply(202, None, self._lro_headers(operation, "operationresults"))
 
     def delete(self, ref: ResourceRef, kind: ResourceKind, api_version: str, fault: FaultRule | None) -> Reply:
         resource = self.store.get(ref.key)
@@ -289,7 +293,7 @@ class ResourceManager:
                 operation.error_status,
                 {"error": operation.error or {"code": "Failed", "message": "The operation failed."}},
             )
-        if operation.method == "PUT" and operation.final_body is not None:
+        if operation.method in ("PUT", "PATCH") and operation.final_body is not None:
             return Reply(200, operation.final_body())
         return Reply(200)
 

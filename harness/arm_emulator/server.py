@@ -4,6 +4,7 @@ ARM paths go to the ResourceManager (lists to ResourceLists); `/_emulator/...` i
 (same bearer token):
   GET  /_emulator/health       readiness (no token needed)
   GET  /_emulator/resources    every stored resource        GET /_emulator/containers  every container it runs
+  GET  /_emulator/listeners    every container app ingress listener (key, address)
   GET  /_emulator/requests     the request log              DELETE /_emulator/requests clear it
   POST /_emulator/faults       add a fault rule (faults.py) GET / DELETE /_emulator/faults  list / clear
   POST /_emulator/reset        delete every resource and container, clear faults, operations and the log
@@ -117,6 +118,8 @@ class ArmEmulatorServer:
         """Stop serving and remove every container this emulator started; returns how many were removed."""
         self._httpd.shutdown()
         self._httpd.server_close()
+        if self.ctx.apps_started:
+            self.ctx.apps.shutdown()
         return self.ctx.runtime.remove_all() if self.ctx.runtime_started else 0
 
     # -- dispatch -------------------------------------------------------------------------------------------------
@@ -249,7 +252,7 @@ class ArmEmulatorServer:
         if method == "PUT":
             return self.manager.put(ref, kind, body, str(api_version), fault)
         if method == "PATCH":
-            return self.manager.patch(ref, kind, body, str(api_version))
+            return self.manager.patch(ref, kind, body, str(api_version), fault)
         if method == "DELETE":
             return self.manager.delete(ref, kind, str(api_version), fault)
         raise ArmError(405, "MethodNotAllowed", f"{method} is not supported on resources.")
@@ -288,6 +291,8 @@ class ArmEmulatorServer:
                 applicable.add("lro_failed")
             if method == "PUT" and kind.type == "Microsoft.ContainerInstance/containerGroups":
                 applicable.add("crash_on_start")
+            if method in ("PUT", "PATCH") and kind.type == "Microsoft.App/containerApps":
+                applicable |= {"crash_on_start", "never_ready"}
         elif method == "POST" and action == ["start"]:
             applicable.add("lro_failed")
         return frozenset(applicable)
@@ -326,6 +331,9 @@ class ArmEmulatorServer:
             return self._control_authenticated(method, path, raw)
         except ArmError as error:
             return error.status, error.body(), error.headers
+        except Exception as error:  # answer, and keep the detail in the log, rather than drop the connection
+            log.exception("%s %s%s failed", method, CONTROL_PREFIX, path)
+            return 500, ArmError(500, "InternalServerError", f"ARM emulator error: {error}").body(), {}
 
     def _control_authenticated(self, method: str, path: str, raw: bytes) -> tuple[int, Any, dict[str, str]]:
         if path == "/resources" and method == "GET":
@@ -333,6 +341,9 @@ class ArmEmulatorServer:
         if path == "/containers" and method == "GET":
             containers = self.ctx.runtime.list_all() if self.ctx.runtime_started else []
             return 200, {"value": containers}, {}
+        if path == "/listeners" and method == "GET":
+            listeners = self.ctx.apps.listeners() if self.ctx.apps_started else {}
+            return 200, {"value": [{"key": key, "address": address} for key, address in listeners.items()]}, {}
         if path == "/requests" and method == "GET":
             return 200, {"value": self.request_log.entries()}, {}
         if path == "/requests" and method == "DELETE":
@@ -349,6 +360,8 @@ class ArmEmulatorServer:
         if path == "/reset" and method == "POST":
             self.faults.clear()
             removed = self.manager.remove_everything()
+            if self.ctx.apps_started:
+                self.ctx.apps.remove_all()
             leftover_containers = self.ctx.runtime.remove_all() if self.ctx.runtime_started else 0
             self.operations.clear()
             self.request_log.clear()

@@ -12,6 +12,7 @@ from typing import Any
 import docker
 import docker.errors
 import pytest
+from azure.mgmt.appcontainers import ContainerAppsAPIClient
 from azure.mgmt.applicationinsights import ApplicationInsightsManagementClient
 from azure.mgmt.authorization import AuthorizationManagementClient
 from azure.mgmt.containerinstance import ContainerInstanceManagementClient
@@ -22,6 +23,7 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.storage import StorageManagementClient
 
 from harness.arm_emulator.client import ArmEmulator
+from harness.stand_ins.registry import LocalRegistry
 from service import __version__
 
 LOCATION = "westeurope"
@@ -42,6 +44,7 @@ class ArmClients:
     storage: StorageManagementClient
     authorization: AuthorizationManagementClient
     containers: ContainerInstanceManagementClient
+    apps: ContainerAppsAPIClient
 
     @classmethod
     def for_emulator(cls, emulator: ArmEmulator, **overrides: Any) -> "ArmClients":
@@ -58,6 +61,7 @@ class ArmClients:
             storage=make(StorageManagementClient),
             authorization=make(AuthorizationManagementClient),
             containers=make(ContainerInstanceManagementClient),
+            apps=make(ContainerAppsAPIClient),
         )
 
 
@@ -109,3 +113,9 @@ def local_service_image() -> str:
     finally:
         client.close()
     return SERVICE_IMAGE
+
+
+@pytest.fixture(scope="session")
+def service_image(local_registry: LocalRegistry, local_service_image: str) -> str:
+    """The service image in the local registry, as a container group or a container app names it."""
+    return local_registry.push(local_service_image)

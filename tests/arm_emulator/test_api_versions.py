@@ -40,6 +40,14 @@ def _container_instance() -> set[str]:
     return {client._config.api_version}
 
 
+def _app_containers() -> set[str]:
+    from azure.mgmt.appcontainers import ContainerAppsAPIClient
+
+    client = ContainerAppsAPIClient(StaticTokenCredential("t"), "00000000-0000-0000-0000-000000000000")
+    return {client._config.api_version}
+
+
+APP_OPS = "azure.mgmt.appcontainers.operations._operations"
 RESOURCES_OPS = "azure.mgmt.resource.resources.operations._operations"
 SENT_BY_SDK = {
     "Microsoft.Resources/resourceGroups": lambda: _builder(
@@ -77,6 +85,15 @@ SENT_BY_SDK = {
     ),
     "Microsoft.Authorization/roleDefinitions": lambda: _profile(
         "azure.mgmt.authorization", "AuthorizationManagementClient", "role_definitions"
+    ),
+    "Microsoft.App/managedEnvironments": lambda: (
+        _app_containers() | _builder(APP_OPS, "build_managed_environments_create_or_update_request")
+    ),
+    "Microsoft.App/containerApps": lambda: (
+        _app_containers()
+        | _builder(APP_OPS, "build_container_apps_create_or_update_request")
+        | _builder(APP_OPS, "build_container_apps_revisions_deactivate_revision_request")
+        | _builder(APP_OPS, "build_container_apps_revision_replicas_list_replicas_request")
     ),
 }
 

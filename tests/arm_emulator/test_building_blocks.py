@@ -133,6 +133,8 @@ class TestFaultRules:
             {"fault": "throttle", "times": 0},
             {"fault": "throttle", "match": {"colour": "red"}},
             {"fault": "crash_on_start", "match": {"type": "Microsoft.Insights/metricAlerts"}},
+            {"fault": "never_ready", "match": {"type": "Microsoft.ContainerInstance/containerGroups"}},
+            {"fault": "never_ready", "match": {"type": "Microsoft.App/containerApps", "method": "DELETE"}},
             {"fault": "lro_failed", "match": {"method": "GET"}},
             {"fault": "error", "status": 200, "code": "X"},
         ],

@@ -17,7 +17,6 @@ from azure.mgmt.containerinstance import models as aci
 
 from harness.arm_emulator.client import ArmEmulator
 from harness.arm_emulator.container_runtime import LABEL
-from harness.stand_ins.registry import LocalRegistry
 from provisioning.waiting import wait_until
 
 from .aci_requests import PORT, container_group, monitored_container_group, registry_credentials
@@ -28,12 +27,6 @@ pytestmark = pytest.mark.emulator
 HEALTH_DEADLINE_S = 60.0
 STATE_DEADLINE_S = 30.0
 GROUP = "garch-api"
-
-
-@pytest.fixture(scope="session")
-def service_image(local_registry: LocalRegistry, local_service_image: str) -> str:
-    """The service image in the local registry, as a container group names it."""
-    return local_registry.push(local_service_image)
 
 
 def reached(what: str, check: Callable[[], Any], deadline_s: float = STATE_DEADLINE_S) -> Any:

@@ -4,9 +4,11 @@ from harness.arm_emulator.providers.action_groups import ActionGroups
 from harness.arm_emulator.providers.app_insights import Components, WebTests
 from harness.arm_emulator.providers.authorization import RoleAssignments, RoleDefinitions
 from harness.arm_emulator.providers.base import ActionRequest, Completion, Context, Reply, ResourceKind
+from harness.arm_emulator.providers.container_apps import ContainerApps
 from harness.arm_emulator.providers.container_instance import ContainerGroups
 from harness.arm_emulator.providers.container_registry import Registries
 from harness.arm_emulator.providers.log_analytics import Workspaces
+from harness.arm_emulator.providers.managed_environments import ManagedEnvironments
 from harness.arm_emulator.providers.metric_alerts import MetricAlerts
 from harness.arm_emulator.providers.resource_groups import ResourceGroups
 from harness.arm_emulator.providers.scheduled_query_rules import ScheduledQueryRules
@@ -27,6 +29,8 @@ KINDS: dict[str, ResourceKind] = {
         StorageAccounts(),
         RoleAssignments(),
         RoleDefinitions(),
+        ManagedEnvironments(),
+        ContainerApps(),
     )
 }
 _BY_LOWER = {resource_type.lower(): kind for resource_type, kind in KINDS.items()}

@@ -14,6 +14,7 @@ from harness.arm_emulator.settings import EmulatorSettings
 from harness.arm_emulator.store import ResourceStore, StoredResource
 
 if TYPE_CHECKING:
+    from harness.arm_emulator.app_host import AppHost
     from harness.arm_emulator.container_runtime import ContainerRuntime
     from harness.arm_emulator.faults import FaultRule
 
@@ -60,13 +61,15 @@ class ActionRequest:
 
 @dataclass
 class Context:
-    """What providers may use: settings, the store, the public endpoint and (lazily) the container runtime."""
+    """What providers may use: settings, the store, the public endpoint and (lazily) the container runtime and the
+    host of container apps' revisions and ingress."""
 
     settings: EmulatorSettings
     store: ResourceStore
     endpoint: str
     _runtime: "ContainerRuntime | None" = None
     _runtime_lock: threading.Lock = field(default_factory=threading.Lock)
+    _apps: "AppHost | None" = None
 
     @property
     def runtime(self) -> "ContainerRuntime":
@@ -80,6 +83,20 @@ class Context:
     @property
     def runtime_started(self) -> bool:
         return self._runtime is not None
+
+    @property
+    def apps(self) -> "AppHost":
+        runtime = self.runtime
+        with self._runtime_lock:
+            if self._apps is None:
+                from harness.arm_emulator.app_host import AppHost
+
+                self._apps = AppHost(runtime)
+            return self._apps
+
+    @property
+    def apps_started(self) -> bool:
+        return self._apps is not None
 
     def existing(self, resource_id: str, expected_type: str | None = None) -> StoredResource | None:
         resource = self.store.get(resource_id)
@@ -95,6 +112,8 @@ class ResourceKind:
     type: ClassVar[str]
     put_style: ClassVar[Literal["sync", "async", "location"]] = "sync"
     delete_style: ClassVar[Literal["sync", "location"]] = "sync"
+    # "sync": PATCH answers 200 with the merged resource; "location": 202 + Location, and `provision` runs as for a PUT.
+    patch_style: ClassVar[Literal["sync", "location"]] = "sync"
     create_status: ClassVar[int] = 201
     # "regional" (an Azure region), "global" (only "global"/"Global"), or "none" (no location, e.g. role assignments)
     location_kind: ClassVar[Literal["regional", "global", "none"]] = "regional"
@@ -142,6 +161,16 @@ class ResourceKind:
 
     def check_semantics(self, ref: ResourceRef, body: dict[str, Any], ctx: Context) -> None:
         """Cross-property and cross-resource rules; override per type."""
+
+    def merge_patch(self, current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+        """The body a PATCH leaves: `properties` merged one level deep; tags, sku, identity and kind replaced."""
+        merged = copy.deepcopy(current)
+        for key, value in patch.items():
+            if key == "properties" and isinstance(value, dict):
+                merged.setdefault("properties", {}).update(value)
+            elif key in ("tags", "sku", "identity", "kind"):
+                merged[key] = value
+        return merged
 
     # -- lifecycle ----------------------------------------------------------------------------------------------
     def materialize(

@@ -119,7 +119,7 @@ def check_image(ref: ResourceRef, image: str, properties: dict[str, Any], ctx: C
         f"The image '{image}' in container group '{ref.name}' is not accessible. "
         "Please check the image and registry credential.",
     )
-    host = _registry_host(image)
+    host = registry_host(image)
     if ctx.settings.registry is None or host != ctx.settings.registry.lower():
         raise inaccessible
     registries = [
@@ -151,7 +151,7 @@ def check_image(ref: ResourceRef, image: str, properties: dict[str, Any], ctx: C
         raise inaccessible
 
 
-def _registry_host(image: str) -> str:
+def registry_host(image: str) -> str:
     first, _, rest = image.partition("/")
     if rest and ("." in first or ":" in first or first == "localhost"):
         return first.lower()

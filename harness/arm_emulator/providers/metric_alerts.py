@@ -34,6 +34,17 @@ METRICS: dict[str, dict[str, tuple[str, ...] | None]] = {
         "NetworkBytesReceivedPerSecond": ("Average", "Minimum", "Maximum"),
         "NetworkBytesTransmittedPerSecond": ("Average", "Minimum", "Maximum"),
     },
+    "microsoft.app/containerapps": {
+        "Replicas": ("Average", "Minimum", "Maximum", "Total"),
+        "Requests": ("Total", "Count", "Average", "Minimum", "Maximum"),
+        "RestartCount": ("Total", "Average", "Minimum", "Maximum"),
+        "RxBytes": ("Total", "Average", "Minimum", "Maximum"),
+        "TxBytes": ("Total", "Average", "Minimum", "Maximum"),
+        "UsageNanoCores": ("Average", "Minimum", "Maximum"),
+        "WorkingSetBytes": ("Average", "Minimum", "Maximum"),
+        "CpuPercentage": ("Average", "Minimum", "Maximum"),
+        "MemoryPercentage": ("Average", "Minimum", "Maximum"),
+    },
     "microsoft.insights/components": {
         "availabilityResults/availabilityPercentage": ("Average", "Minimum", "Maximum", "Count"),
         "availabilityResults/count": ("Count", "Average", "Total"),
