@@ -218,6 +218,7 @@ def deployment_target(request: pytest.FixtureRequest, harness_options: HarnessOp
         for name, value in emulator.environment().items():
             patch.setenv(name, str(value))
         patch.setenv("AZURE_POLLING_INTERVAL_S", "0")
+        patch.setenv("AZURE_INGRESS_SCHEME", "http")  # the emulator's Container Apps ingress is plain HTTP
         yield
     # After the deployment's own teardown: record the ARM calls the rehearsal made, and prove nothing is left.
     (reports_dir(request.config) / "arm_calls.json").write_text(json.dumps(emulator.arm_calls(), indent=1))
