@@ -32,7 +32,7 @@ from provisioning.environments import attach_deployment, provision, service_env
 from provisioning.environments.base import Deployment
 from provisioning.environments.ownership import Owner, Ownership
 from provisioning.environments.reaper import start_reaper
-from provisioning.errors import DeploymentError
+from provisioning.errors import DeploymentError, LogsUnavailable
 from provisioning.models.stores import SERVED_FROM_STORE
 from provisioning.state_file import StateFile
 
@@ -276,3 +276,11 @@ def sweeping_alone(pytestconfig: pytest.Config) -> Iterator[None]:
     other is about to check. xdist workers take turns through a lock in the session's shared directory."""
     with file_lock(shared_dir(pytestconfig) / "sweep.lock"):
         yield
+
+
+def logs_or_skip(deployment: Deployment) -> str:
+    """The deployment's console output; the test skips where the platform keeps it out of reach (Container Apps)."""
+    try:
+        return deployment.logs()
+    except LogsUnavailable as error:
+        pytest.skip(f"no console output to read: {error}")

@@ -29,7 +29,7 @@ from provisioning.environments.azure.container_apps.revisions import Revisions, 
 from provisioning.environments.azure.names import PROJECT_TAG, RUN_TAG
 from provisioning.environments.azure.run_deployment import APP_INSIGHTS_SECRET, AzureRunDeployment
 from provisioning.environments.azure.settings import AzureEnvironment
-from provisioning.errors import DeploymentError
+from provisioning.errors import DeploymentError, LogsUnavailable
 from provisioning.monitoring.azure_alerts import ACA_NAMESPACE
 from provisioning.monitoring.catalogue import ServiceLimits
 from provisioning.waiting import wait_for_http_ok
@@ -83,7 +83,7 @@ class ContainerAppsDeployment(AzureRunDeployment):
         self._verify(name)
 
     def logs(self) -> str:
-        raise DeploymentError(
+        raise LogsUnavailable(
             f"Container Apps keeps console logs in Log Analytics (ContainerAppConsoleLogs_CL in workspace "
             f"{self.names.workspace}), not behind ARM: query the workspace for {self.names.app}"
         )
