@@ -153,10 +153,10 @@ def environment_store(args: argparse.Namespace, config: ProjectConfig, *, create
     """prod: the recorded deployment's own store (its account found through ARM, reached with its key); else the
     configured one. `deploy` again afterwards makes the deployment serve what was published."""
     if args.env == "prod":
-        from provisioning.environments.azure.aci_deployment import AciDeployment
+        from provisioning.environments.azure.run_deployment import AzureRunDeployment
 
         deployment = recorded(config)
-        storage = deployment.model_storage() if isinstance(deployment, AciDeployment) else None
+        storage = deployment.model_storage() if isinstance(deployment, AzureRunDeployment) else None
         if storage is not None:
             return storage.open(create=create)
     connection_string = os.environ.get(STORE_SECRET)
