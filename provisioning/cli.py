@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from provisioning import environments
-from provisioning.config import ConfigError, ProjectConfig, load_config
+from provisioning.config import AZURE_TARGETS, ConfigError, ProjectConfig, load_config, with_azure_target
 from provisioning.environments import ENVIRONMENTS, SECRET_VARIABLES, attach_deployment
 from provisioning.environments.base import Deployment
 from provisioning.environments.leftovers import remove_leftovers
@@ -51,6 +51,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--action", choices=list(ACTIONS), required=True, help="what to do (see below)")
     parser.add_argument("--env", choices=ENVIRONMENTS, default="process")
     parser.add_argument("--config", default="azure_config.yaml")
+    parser.add_argument(
+        "--azure-target",
+        choices=AZURE_TARGETS,
+        default=None,
+        help="prod: ACI or Container Apps (default: azure.target)",
+    )
     parser.add_argument("--keep", action="store_true", help="full: leave the deployment up afterwards")
     parser.add_argument("--pytest-args", default="", help="extra arguments for the live suites, quoted")
     parser.add_argument("--duration", type=float, default=None, help="monitor: stop after this many seconds")
@@ -147,10 +153,10 @@ def environment_store(args: argparse.Namespace, config: ProjectConfig, *, create
     """prod: the recorded deployment's own store (its account found through ARM, reached with its key); else the
     configured one. `deploy` again afterwards makes the deployment serve what was published."""
     if args.env == "prod":
-        from provisioning.environments.azure.aci_deployment import AciDeployment
+        from provisioning.environments.azure.run_deployment import AzureRunDeployment
 
         deployment = recorded(config)
-        storage = deployment.model_storage() if isinstance(deployment, AciDeployment) else None
+        storage = deployment.model_storage() if isinstance(deployment, AzureRunDeployment) else None
         if storage is not None:
             return storage.open(create=create)
     connection_string = os.environ.get(STORE_SECRET)
@@ -204,6 +210,7 @@ def run_suites(args: argparse.Namespace, target: list[str]) -> int:
         *target,
         "--config",
         args.config,
+        *(["--azure-target", args.azure_target] if args.azure_target else []),
         f"--junitxml={junit}",
         f"--reports-dir={reports}",
         "--benchmark-disable",  # the live suites measure no benchmarks; this also silences its xdist warning
@@ -280,7 +287,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.action in PROVISIONING_ACTIONS:
             sweep_dead_sessions()
-        return HANDLERS[args.action](args, load_config(args.config))
+        config = with_azure_target(load_config(args.config), args.azure_target)
+        return HANDLERS[args.action](args, config)
     except (DeploymentError, ConfigError, ModelStoreError, ValueError, OSError) as error:
         print(f"mlops-deploy: {error}{still_recorded()}", file=sys.stderr)
         return 1

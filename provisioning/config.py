@@ -38,7 +38,47 @@ class ModelStorageSection(Section):
     )
 
 
+AzureTarget = Literal["container_instances", "container_apps"]
+AZURE_TARGETS: tuple[AzureTarget, ...] = ("container_instances", "container_apps")
+CONSUMPTION_CPU_STEP, CONSUMPTION_MAX_CPU = 0.25, 4.0
+
+
+def consumption_pair_error(cpu: float, memory_gi: float) -> str | None:
+    """Why Container Apps' Consumption plan refuses this size (None when it accepts it): CPU in 0.25 vCPU steps
+    from 0.25 to 4, memory twice the CPU in Gi (0.25/0.5Gi .. 4/8Gi)."""
+    steps = cpu / CONSUMPTION_CPU_STEP
+    if cpu <= 0 or cpu > CONSUMPTION_MAX_CPU or abs(steps - round(steps)) > 1e-9 or abs(memory_gi - 2 * cpu) > 1e-9:
+        return (
+            f"cpu {cpu:g} / memory {memory_gi:g}Gi is not a Container Apps Consumption size: CPU in steps of 0.25 "
+            "from 0.25 to 4 vCPU with memory twice the CPU in Gi (e.g. 1.0/2.0, 0.5/1.0)"
+        )
+    return None
+
+
+class ContainerAppsSection(Section):
+    """The app's size and replicas on Container Apps (its Consumption plan accepts fewer sizes than ACI, so
+    deployment.cpu/memory_gb do not apply there)."""
+
+    cpu: float = Field(default=1.0, gt=0, le=CONSUMPTION_MAX_CPU)
+    memory_gi: float = Field(default=2.0, gt=0, le=2 * CONSUMPTION_MAX_CPU)
+    min_replicas: int = Field(default=1, ge=0, le=1000, description="0 lets the app scale to zero (cold starts).")
+    max_replicas: int = Field(default=3, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _a_consumption_size(self) -> Self:
+        error = consumption_pair_error(self.cpu, self.memory_gi)
+        if error:
+            raise ValueError(error)
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(f"min_replicas {self.min_replicas} exceeds max_replicas {self.max_replicas}")
+        return self
+
+
 class AzureSection(Section):
+    target: AzureTarget = Field(
+        default="container_instances",
+        description="container_instances: one ACI container group; container_apps: a Container App with revisions.",
+    )
     location: str = "westeurope"
     resource_group_prefix: str = Field(default="garch-mlops", pattern=r"^[-\w._()]{1,60}$")
     container_registry: str = Field(default="garchmlopsacr", pattern=r"^[a-zA-Z0-9]{5,50}$")
@@ -50,6 +90,7 @@ class AzureSection(Section):
     operation_timeout_s: float = Field(default=900, gt=0, le=7200)
     rollback_on_failed_verification: bool = True
     model_storage: ModelStorageSection = ModelStorageSection()
+    container_apps: ContainerAppsSection = ContainerAppsSection()
 
 
 class DeploymentSection(Section):
@@ -225,6 +266,13 @@ class ProjectConfig(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return init_settings, env_settings, dotenv_settings, YamlConfigSettingsSource(settings_cls)
+
+
+def with_azure_target(project: ProjectConfig, target: AzureTarget | None) -> ProjectConfig:
+    """`project` with azure.target replaced (a command-line flag overriding the file); unchanged for None."""
+    if target is None or target == project.azure.target:
+        return project
+    return project.model_copy(update={"azure": project.azure.model_copy(update={"target": target})})
 
 
 class ConfigError(ValueError):

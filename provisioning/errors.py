@@ -16,3 +16,8 @@ class DeploymentTimeout(DeploymentError):
 
 class EnvironmentUnavailable(DeploymentError):
     """The chosen environment cannot be used here (no Docker engine answering, no Azure credentials...)."""
+
+
+class LogsUnavailable(DeploymentError):
+    """The deployment's platform keeps its console output where this project does not read it (Container Apps:
+    Log Analytics); the message says where to look."""

@@ -32,7 +32,7 @@ from provisioning.environments import attach_deployment, provision, service_env
 from provisioning.environments.base import Deployment
 from provisioning.environments.ownership import Owner, Ownership
 from provisioning.environments.reaper import start_reaper
-from provisioning.errors import DeploymentError
+from provisioning.errors import DeploymentError, LogsUnavailable
 from provisioning.models.stores import SERVED_FROM_STORE
 from provisioning.state_file import StateFile
 
@@ -218,6 +218,7 @@ def deployment_target(request: pytest.FixtureRequest, harness_options: HarnessOp
         for name, value in emulator.environment().items():
             patch.setenv(name, str(value))
         patch.setenv("AZURE_POLLING_INTERVAL_S", "0")
+        patch.setenv("AZURE_INGRESS_SCHEME", "http")  # the emulator's Container Apps ingress is plain HTTP
         yield
     # After the deployment's own teardown: record the ARM calls the rehearsal made, and prove nothing is left.
     (reports_dir(request.config) / "arm_calls.json").write_text(json.dumps(emulator.arm_calls(), indent=1))
@@ -275,3 +276,11 @@ def sweeping_alone(pytestconfig: pytest.Config) -> Iterator[None]:
     other is about to check. xdist workers take turns through a lock in the session's shared directory."""
     with file_lock(shared_dir(pytestconfig) / "sweep.lock"):
         yield
+
+
+def logs_or_skip(deployment: Deployment) -> str:
+    """The deployment's console output; the test skips where the platform keeps it out of reach (Container Apps)."""
+    try:
+        return deployment.logs()
+    except LogsUnavailable as error:
+        pytest.skip(f"no console output to read: {error}")

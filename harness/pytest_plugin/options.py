@@ -9,7 +9,7 @@ from harness.pytest_plugin.deployment import (
     finish_session,
     is_xdist_worker,
 )
-from provisioning.config import ConfigError, ProjectConfig, load_config
+from provisioning.config import AZURE_TARGETS, ConfigError, ProjectConfig, load_config, with_azure_target
 from provisioning.environments import ENVIRONMENTS
 
 
@@ -32,6 +32,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="with --env prod: rehearse against the local ARM emulator instead of Azure",
     )
+    group.addoption(
+        "--azure-target",
+        choices=AZURE_TARGETS,
+        default=None,
+        help="with --env prod: Azure Container Instances or Container Apps (default: azure.target in --config)",
+    )
     group.addoption("--config", default="azure_config.yaml", help="project configuration (sizes, thresholds)")
     group.addoption("--reports-dir", default=None, help="where this session's reports go (default: reports/)")
     group.addoption("--deploy-api-key", default=None, help="deploy with this API_KEY and send it from the live suites")
@@ -53,7 +59,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--azure-emulator") and config.getoption("numprocesses", None):
         raise pytest.UsageError("--azure-emulator runs without xdist (one emulator per session): drop -n")
     try:
-        config.stash[PROJECT_CONFIG_KEY] = load_config(config.getoption("--config"))
+        loaded = load_config(config.getoption("--config"))
+        config.stash[PROJECT_CONFIG_KEY] = with_azure_target(loaded, config.getoption("--azure-target"))
     except ConfigError as error:
         raise pytest.UsageError(str(error)) from None
 

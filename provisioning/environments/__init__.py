@@ -24,11 +24,16 @@ def create_deployment(
         return ProcessDeployment(env=env, startup_timeout_s=timeout, ownership=ownership)
     if environment == "local":
         return LocalContainerDeployment(env=env, ownership=ownership, startup_timeout_s=timeout)
-    from provisioning.environments.azure.aci_deployment import AciDeployment
     from provisioning.environments.azure.settings import AzureEnvironment
 
     plain = {k: v for k, v in env.items() if k not in SECRET_VARIABLES}
     secure = {k: v for k, v in env.items() if k in SECRET_VARIABLES}
+    if project.azure.target == "container_apps":
+        from provisioning.environments.azure.container_apps.deployment import ContainerAppsDeployment
+
+        return ContainerAppsDeployment(project, AzureEnvironment(), env=plain, secure_env=secure)
+    from provisioning.environments.azure.aci_deployment import AciDeployment
+
     return AciDeployment(project, AzureEnvironment(), env=plain, secure_env=secure)
 
 
@@ -60,14 +65,20 @@ def provision(
 def attach_deployment(
     state: Mapping[str, Any], project: ProjectConfig | None = None, secrets: Mapping[str, str] | None = None
 ) -> Deployment:
-    """The deployment a state record describes, for stop/start/teardown from another process."""
+    """The deployment a state record describes, for stop/start/teardown from another process; a prod record
+    names its Azure target (records from before there were two are ACI's), whatever the configuration says now."""
     if state["environment"] == "process":
         return ProcessDeployment.from_state(state)
     if state["environment"] == "local":
         return LocalContainerDeployment.from_state(state)
-    from provisioning.environments.azure.aci_deployment import AciDeployment
     from provisioning.environments.azure.settings import AzureEnvironment
 
     if project is None:
         raise ValueError("attaching to a prod deployment needs the project configuration")
+    if state.get("target", "container_instances") == "container_apps":
+        from provisioning.environments.azure.container_apps.deployment import ContainerAppsDeployment
+
+        return ContainerAppsDeployment.from_state(state, project, AzureEnvironment(), secure_env=secrets)
+    from provisioning.environments.azure.aci_deployment import AciDeployment
+
     return AciDeployment.from_state(state, project, AzureEnvironment(), secure_env=secrets)

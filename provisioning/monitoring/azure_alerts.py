@@ -3,9 +3,12 @@
 Plain data, no SDK calls, so what goes to Azure is checked offline and sent later by whoever holds a credential.
 Where Azure has no metric for a catalogue signal, the rule uses the telemetry that does carry it:
 - health: an Application Insights standard web test and an availability alert (a failing check emits no ACI metric);
-- cpu, memory: ACI metric alerts; `CpuUsage` is millicores summed over cores and `MemoryUsage` bytes, so the
-  catalogue's percent of the limit becomes an absolute threshold from deployment.cpu and deployment.memory_gb;
-- error ratios, p95 latency: log alerts over Application Insights request telemetry (no ratio or percentile metric).
+- cpu, memory: metric alerts on the workload, in its metric's unit, so the catalogue's percent of the limit becomes
+  an absolute threshold from the configured size: on ACI `CpuUsage` (millicores summed over cores) and
+  `MemoryUsage` (bytes); on Container Apps `UsageNanoCores` (10^9 per core) and `WorkingSetBytes` (bytes);
+- error ratios, p95 latency: log alerts over Application Insights request telemetry. No platform metric carries a
+  ratio or a percentile: Container Apps' `Requests` split by `statusCodeCategory` counts 5xx answers, but a metric
+  alert compares one series with a static threshold, so "5% of requests" cannot be said with it, on either target.
 """
 
 from dataclasses import dataclass
@@ -20,6 +23,11 @@ SCHEDULED_QUERY_RULES_API = "2023-12-01"
 WEB_TESTS_API = "2022-06-15"
 ACI_NAMESPACE = "Microsoft.ContainerInstance/containerGroups"
 ACI_METRIC = {"cpu": "CpuUsage", "memory": "MemoryUsage"}
+ACA_NAMESPACE = "Microsoft.App/containerApps"
+ACA_METRIC = {"cpu": "UsageNanoCores", "memory": "WorkingSetBytes"}
+METRICS = {ACI_NAMESPACE: ACI_METRIC, ACA_NAMESPACE: ACA_METRIC}
+CPU_UNITS_PER_CORE = {ACI_NAMESPACE: 1000, ACA_NAMESPACE: 1_000_000_000}
+"""CpuUsage is in millicores, UsageNanoCores in nanocores."""
 WEB_TEST_FREQUENCIES_S = (300, 600, 900)
 WEB_TEST_TIMEOUT_S = 30
 API_REQUESTS = 'requests\n| where name !endswith "/health" and name !endswith "/metrics"'
@@ -35,6 +43,8 @@ class AzureScope:
     location: str
     container_group: str
     app_insights: str
+    namespace: str = ACI_NAMESPACE
+    """The workload's resource type: an ACI container group, or a container app of the same name."""
 
     def resource_id(self, resource_type: str, name: str) -> str:
         group = f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
@@ -42,7 +52,8 @@ class AzureScope:
 
     @property
     def container_group_id(self) -> str:
-        return self.resource_id(ACI_NAMESPACE, self.container_group)
+        """The workload the metric alerts are scoped to (a container group, or a container app)."""
+        return self.resource_id(self.namespace, self.container_group)
 
     @property
     def app_insights_id(self) -> str:
@@ -191,9 +202,15 @@ def _metric_alert(
 
 def aci_threshold(rule: AlertRule, limits: ServiceLimits) -> float:
     """The catalogue's percent of the limit in the ACI metric's unit: millicores (CpuUsage) or bytes (MemoryUsage)."""
+    return metric_threshold(rule, limits, ACI_NAMESPACE)
+
+
+def metric_threshold(rule: AlertRule, limits: ServiceLimits, namespace: str) -> float:
+    """The catalogue's percent of the limit in the workload metric's unit: CPU in the namespace's fraction of a
+    core (millicores on ACI, nanocores on Container Apps), memory in bytes."""
     fraction = rule.threshold.value / 100
     if rule.signal == "cpu":
-        return round(fraction * limits.cpu_cores * 1000, 3)
+        return round(fraction * limits.cpu_cores * CPU_UNITS_PER_CORE[namespace], 3)
     return float(int(fraction * limits.memory_bytes))
 
 
@@ -268,17 +285,18 @@ def render_rule(
             "failedLocationCount": int(rule.threshold.value),
         }
         return [web_test, _metric_alert(scope, rule, [web_test.id, scope.app_insights_id], criteria, action_group_id)]
-    if rule.signal in ACI_METRIC:
+    metrics = METRICS[scope.namespace]
+    if rule.signal in metrics:
         criteria = {
             "odata.type": "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
             "allOf": [
                 {
                     "criterionType": "StaticThresholdCriterion",
-                    "name": ACI_METRIC[rule.signal],
-                    "metricName": ACI_METRIC[rule.signal],
-                    "metricNamespace": ACI_NAMESPACE,
+                    "name": metrics[rule.signal],
+                    "metricName": metrics[rule.signal],
+                    "metricNamespace": scope.namespace,
                     "operator": rule.operator,
-                    "threshold": aci_threshold(rule, limits),
+                    "threshold": metric_threshold(rule, limits, scope.namespace),
                     "timeAggregation": "Average",
                     "dimensions": [],
                 }

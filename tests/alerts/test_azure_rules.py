@@ -9,13 +9,13 @@ import pytest
 
 from harness.pytest_plugin.deployment import HarnessOptions
 from provisioning.config import ProjectConfig
-from provisioning.environments.azure.aci_deployment import AciDeployment
 from provisioning.environments.azure.alert_rules import (
     LOG_ALERTS,
     METRIC_ALERTS,
     rendered_alert_resources,
     verify_alert_rules,
 )
+from provisioning.environments.azure.run_deployment import AzureRunDeployment
 
 pytestmark = [pytest.mark.alerts, pytest.mark.deploy]
 
@@ -26,8 +26,9 @@ def test_azure_monitor_holds_exactly_the_catalogue(
     if harness_options.environment != "prod" or harness_options.api_url:
         pytest.skip("Azure Monitor rules belong to a prod deployment this session provisions (--env prod)")
     deployment = request.getfixturevalue("deployment")
-    assert isinstance(deployment, AciDeployment)
-    expected = rendered_alert_resources(deployment.clients, project_config, deployment.names)
+    assert isinstance(deployment, AzureRunDeployment)
+    target = deployment.alert_target()
+    expected = rendered_alert_resources(deployment.clients, project_config, deployment.names, target)
 
     held = verify_alert_rules(deployment.clients, deployment.resource_group, expected)
 

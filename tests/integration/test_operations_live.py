@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from harness.prometheus_text import sample
-from harness.pytest_plugin.deployment import HarnessOptions
+from harness.pytest_plugin.deployment import HarnessOptions, logs_or_skip
 from provisioning.environments.base import Deployment
 from provisioning.waiting import wait_until
 
@@ -49,7 +49,7 @@ def test_log_lines_carry_the_request_id(api: httpx.Client, deployment: Deploymen
     request_id = f"it-{uuid.uuid4().hex}"
     assert api.get("/predict", params={"horizon": 3}, headers={"X-Request-ID": request_id}).status_code == 200
     matching = wait_until(
-        lambda: [json.loads(line) for line in deployment.logs().splitlines() if request_id in line] or None,
+        lambda: [json.loads(line) for line in logs_or_skip(deployment).splitlines() if request_id in line] or None,
         what=f"a log line with {request_id}",
         where=deployment.url,
         timeout_s=10,

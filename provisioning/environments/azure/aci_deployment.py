@@ -1,15 +1,15 @@
-"""The `prod` environment: the API on Azure Container Instances, with everything it needs, and nothing left after.
+"""The `prod` environment on Azure Container Instances: the API as one container group in the run's resource group.
 
-One run owns one resource group (random name, tagged with the run's id and a DeleteAfter time a sweeper honours).
-Teardown never trusts a flag alone: it asks ARM whether the run's group exists, checks by its tags that it is the
-run's, deletes it, waits for it and checks it is gone. Every wait has a deadline and says which step it is on.
+The run's group and its supporting resources, and the teardown, are run_deployment.py's; this adds the container
+group, its verification, and redeploying or rolling back its image. Every wait has a deadline and says which step
+it is on.
 """
 
 from collections.abc import Mapping
 from typing import Any
 
 from provisioning.config import ProjectConfig
-from provisioning.environments.azure.alert_rules import ensure_alert_rules
+from provisioning.environments.azure.alert_rules import AlertTarget, aci_target, ensure_alert_rules
 from provisioning.environments.azure.arm_errors import arm_operation, get_or_none
 from provisioning.environments.azure.clients import AzureClients
 from provisioning.environments.azure.container_group_spec import (
@@ -29,22 +29,18 @@ from provisioning.environments.azure.group_state import (
     is_stopped,
     raise_if_crashed,
 )
-from provisioning.environments.azure.model_storage import ModelStorage, container_name, serving_env
-from provisioning.environments.azure.names import PROJECT_TAG, AciNames
+from provisioning.environments.azure.names import AciNames
 from provisioning.environments.azure.progress import Progress
-from provisioning.environments.azure.registry_push import push_image
-from provisioning.environments.azure.run_resources import RunResources
+from provisioning.environments.azure.run_deployment import APP_INSIGHTS_SECRET, AzureRunDeployment
 from provisioning.environments.azure.settings import AzureEnvironment
-from provisioning.environments.base import Deployment
-from provisioning.environments.image import build_service_image
 from provisioning.errors import DeploymentError, DeploymentTimeout
 from provisioning.waiting import wait_for_http_ok
 
 
-class AciDeployment(Deployment):
+class AciDeployment(AzureRunDeployment):
     """The API on ACI. `state()`/`from_state()` let another process (a CLI call, an xdist controller) tear it down."""
 
-    environment = "prod"
+    target = "container_instances"
 
     def __init__(
         self,
@@ -61,37 +57,21 @@ class AciDeployment(Deployment):
         image: str | None = None,
         url: str | None = None,
     ) -> None:
-        super().__init__()
-        self._project = project
-        self._azure = azure
-        self._env = dict(env or {})
-        self._secure_env = dict(secure_env or {})
-        self.names = names or AciNames.for_run(project.azure)
-        self._local_image = local_image
-        self._clients = clients
-        self._progress = progress or Progress()
-        self._resources = list(resources or [])
-        self._group_requested = resources is not None
-        """Whether the run's resource group may exist: a new deployment's before it asks ARM for one; always for
-        one attached from a record, whatever that record says."""
-        self._image = image
-        self._url = url
+        super().__init__(
+            project,
+            azure,
+            names=names or AciNames.for_run(project.azure),
+            env=env,
+            secure_env=secure_env,
+            local_image=local_image,
+            clients=clients,
+            progress=progress,
+            resources=resources,
+            image=image,
+            url=url,
+        )
 
     # -- the Deployment interface ---------------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        if self._url is None:
-            raise DeploymentError("the ACI deployment has no URL yet (start it first)")
-        return self._url
-
-    @property
-    def version(self) -> str:
-        return self._image or "not deployed"
-
-    @property
-    def resource_group(self) -> str:
-        return self.names.resource_group
-
     def start(self) -> None:
         try:
             group = self._get_group() if self._group_requested else None
@@ -114,15 +94,6 @@ class AciDeployment(Deployment):
             last_seen=lambda: f"state {self._group_state()}",
         )
 
-    def teardown(self) -> list[str]:
-        """Delete the run's resource group if ARM has it, and check it is gone; already gone is success."""
-        if not self._group_requested:
-            return []  # never asked ARM for anything
-        existed = self._run_resources.delete_group()
-        self._resources, self._group_requested = [], False
-        self._record(gone=True)
-        return [f"resource group {self.resource_group} (and everything in it)"] if existed else []
-
     def logs(self) -> str:
         with arm_operation(f"reading logs of {self.names.container_group}"):
             return str(  # noqa: RUF100
@@ -135,6 +106,7 @@ class AciDeployment(Deployment):
     def state(self) -> dict[str, Any]:
         return {
             "environment": self.environment,
+            "target": self.target,
             "names": self.names.as_dict(),
             "resources": self._resources,
             "image": self._image,
@@ -163,41 +135,16 @@ class AciDeployment(Deployment):
         )
 
     # -- provisioning ---------------------------------------------------------------------------------------
-    @property
-    def clients(self) -> AzureClients:
-        if self._clients is None:
-            self._clients = AzureClients(self._azure)
-        return self._clients
-
-    @property
-    def _run_resources(self) -> RunResources:
-        return RunResources(self.clients, self._project.azure, self.names, self._progress, self._timeout)
-
-    @property
-    def _timeout(self) -> float:
-        return self._project.azure.operation_timeout_s
-
     def _provision(self) -> None:
-        location = self._project.azure.location
-        self._ensure_resource_group(location)
-        registry = self._run_resources.ensure_registry(location)
-        self._provisioned(f"container registry {self.names.registry}")
-        image = push_image(self._local_image or build_service_image(), registry, self._project.deployment.image_name)
-        workspace = self._run_resources.ensure_workspace(location)
-        self._provisioned(f"Log Analytics workspace {self.names.workspace}")
-        connection_string = self._run_resources.ensure_app_insights(location, workspace)
-        self._provisioned(f"Application Insights component {self.names.component}")
-        self._ensure_model_storage(location)
-        secure_env = {**self._secure_env, "APPLICATIONINSIGHTS_CONNECTION_STRING": connection_string}
-        self.deploy_image(image, registry=registry, workspace=workspace, secure_env=secure_env)
+        run = self._provision_run_resources()
+        secure_env = {**self._secure_env, APP_INSIGHTS_SECRET: run.app_insights_connection_string}
+        self.deploy_image(run.image, registry=run.registry, workspace=run.workspace, secure_env=secure_env)
         ensure_alert_rules(self.clients, self._project, self.names, self._progress)
         self._provisioned("alert rules")
 
-    def _provisioned(self, resource: str) -> None:
-        """Record that `resource` exists now (a record of a half-done provisioning says exactly how far it got)."""
-        if resource not in self._resources:
-            self._resources.append(resource)
-        self._record()
+    def alert_target(self) -> AlertTarget:
+        """The container group's metrics (deployment.cpu/memory_gb) and /health at its DNS name."""
+        return aci_target(self.clients, self._project, self.names)
 
     def deploy_image(
         self,
@@ -248,58 +195,6 @@ class AciDeployment(Deployment):
         self.deploy_image(str(previous))
         return str(previous)
 
-    def _run_secure_env(self) -> dict[str, str]:
-        """The secrets the group runs with: ours and the Application Insights connection string."""
-        return {**self._secure_env, "APPLICATIONINSIGHTS_CONNECTION_STRING": self._run_resources.connection_string()}
-
-    def _ensure_resource_group(self, location: str) -> None:
-        def before_creating() -> None:
-            self._group_requested = True
-            self._record()  # before the request: a process killed while ARM creates the group still has its record
-
-        rg = self.resource_group
-        if self._run_resources.adopt_or_create_group(location, self._project.azure.delete_after_hours, before_creating):
-            self.created_now.append(f"resource group {rg}")
-        self._group_requested = True
-        self._provisioned(f"resource group {rg}")
-
-    def model_storage(self) -> ModelStorage | None:
-        """The run's model store account (None for a deployment recorded before it was provisioned)."""
-        if not self.names.storage_account:
-            return None
-        return ModelStorage(
-            self.clients,
-            self.resource_group,
-            self.names.storage_account,
-            container_name(self._project.models.store),
-            self._progress,
-            self._timeout,
-        )
-
-    def _ensure_model_storage(self, location: str) -> None:
-        """The account and its container; the group serves from them (MODEL_STORE) once they hold every model."""
-        storage = self.model_storage()
-        if storage is None:
-            return
-        storage.ensure(
-            location, self._project.azure.model_storage.sku, {"project": PROJECT_TAG, "run": self.names.run_id}
-        )
-        self._env.pop("MODEL_STORE", None)
-        if storage.serves_every_model():
-            self._env["MODEL_STORE"] = storage.container_url()
-
-    def _store_secure_env(self, secure_env: Mapping[str, str]) -> dict[str, str]:
-        """The account key as a secureValue, when the group serves from the store without an identity."""
-        storage = self.model_storage()
-        if storage is None or "MODEL_STORE" not in self._env or self._store_auth != "connection_string":
-            return dict(secure_env)
-        key = secure_env.get("MODEL_STORE_CONNECTION_STRING") or storage.connection_string()
-        return {**secure_env, **serving_env(self._env["MODEL_STORE"], self._store_auth, key)[1]}
-
-    @property
-    def _store_auth(self) -> str:
-        return self._project.azure.model_storage.auth
-
     def _grant_store_access(self) -> None:
         """Storage Blob Data Reader for the group's identity (known only once the group exists); idempotent."""
         storage = self.model_storage()
@@ -324,7 +219,7 @@ class AciDeployment(Deployment):
             secure_env=self._store_secure_env(secure_env),
             registry=registry,
             workspace=workspace,
-            identity=bool(self.names.storage_account) and self._store_auth == "identity",
+            identity=self._uses_store_identity,
         )
 
     def _put_group(self, request: ContainerGroupRequest, previous_image: str | None) -> None:

@@ -15,7 +15,13 @@ from provisioning.environments.azure.clients import AzureClients
 from provisioning.environments.azure.names import AciNames
 from provisioning.environments.azure.progress import Progress
 from provisioning.errors import DeploymentError
-from provisioning.monitoring.azure_alerts import AzureResource, AzureScope, notification_notes, render_azure_monitor
+from provisioning.monitoring.azure_alerts import (
+    ACI_NAMESPACE,
+    AzureResource,
+    AzureScope,
+    notification_notes,
+    render_azure_monitor,
+)
 from provisioning.monitoring.catalogue import ServiceLimits
 
 ACTION_GROUPS = "Microsoft.Insights/actionGroups"
@@ -25,6 +31,15 @@ WEB_TESTS = "Microsoft.Insights/webtests"
 DELETE_ORDER = (METRIC_ALERTS, LOG_ALERTS, WEB_TESTS, ACTION_GROUPS)
 """Rules before what they name (a web test, an action group)."""
 TEST_ALERT_TYPE = "metricstaticthreshold"
+
+
+@dataclass(frozen=True)
+class AlertTarget:
+    """What the rules watch: the workload's resource type, where its /health is, and the sizes its limits are."""
+
+    namespace: str
+    health_url: str
+    limits: ServiceLimits
 
 
 @dataclass(frozen=True)
@@ -84,13 +99,16 @@ class _Operations:
             operations.delete(resource_group, name)
 
 
-def alert_scope(clients: AzureClients, project: ProjectConfig, names: AciNames) -> AzureScope:
+def alert_scope(
+    clients: AzureClients, project: ProjectConfig, names: AciNames, namespace: str = ACI_NAMESPACE
+) -> AzureScope:
     return AzureScope(
         clients.azure.subscription_id,
         names.resource_group,
         project.azure.location,
         names.container_group,
         names.component,
+        namespace,
     )
 
 
@@ -105,19 +123,31 @@ def health_url(clients: AzureClients, project: ProjectConfig, names: AciNames) -
     return f"http://{host}:{project.deployment.port}/health"
 
 
-def rendered_alert_resources(clients: AzureClients, project: ProjectConfig, names: AciNames) -> list[AzureResource]:
-    """What the catalogue says this deployment's resource group must hold."""
+def aci_target(clients: AzureClients, project: ProjectConfig, names: AciNames) -> AlertTarget:
     limits = ServiceLimits.from_sizes(project.deployment.cpu, project.deployment.memory_gb)
-    scope = alert_scope(clients, project, names)
-    return render_azure_monitor(scope, project.monitoring, limits, health_url(clients, project, names))
+    return AlertTarget(ACI_NAMESPACE, health_url(clients, project, names), limits)
+
+
+def rendered_alert_resources(
+    clients: AzureClients, project: ProjectConfig, names: AciNames, target: AlertTarget | None = None
+) -> list[AzureResource]:
+    """What the catalogue says this deployment's resource group must hold (the ACI container group's rules unless
+    `target` names another workload)."""
+    target = target or aci_target(clients, project, names)
+    scope = alert_scope(clients, project, names, target.namespace)
+    return render_azure_monitor(scope, project.monitoring, target.limits, target.health_url)
 
 
 def ensure_alert_rules(
-    clients: AzureClients, project: ProjectConfig, names: AciNames, progress: Progress
+    clients: AzureClients,
+    project: ProjectConfig,
+    names: AciNames,
+    progress: Progress,
+    target: AlertTarget | None = None,
 ) -> list[HeldResource]:
     """Create or update every catalogue resource, delete alert resources it no longer has, and return what Azure
     holds once each has been read back and found equal to what was sent (AlertRulesDiffer otherwise)."""
-    resources = rendered_alert_resources(clients, project, names)
+    resources = rendered_alert_resources(clients, project, names, target)
     operations = _Operations(clients)
     resource_group = names.resource_group
     for resource in resources:

@@ -83,3 +83,9 @@ class AzureClients:
         from azure.mgmt.authorization import AuthorizationManagementClient
 
         return AuthorizationManagementClient(self.credential, self.azure.subscription_id, **self._options())
+
+    @cached_property
+    def container_apps(self) -> Any:
+        from azure.mgmt.appcontainers import ContainerAppsAPIClient
+
+        return ContainerAppsAPIClient(self.credential, self.azure.subscription_id, **self._options())

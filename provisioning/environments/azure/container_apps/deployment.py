@@ -1,0 +1,304 @@
+"""The `prod` environment on Azure Container Apps: a managed environment and one app, each image a revision.
+
+The run's group and supporting resources, and the teardown, are run_deployment.py's (as for ACI). On top: a
+managed environment logging to the run's workspace, and the app in Multiple revisions mode. A new image becomes a
+new revision that gets traffic only once it is ready and answers /health; until then the previous revision keeps
+all of it, so a redeploy costs callers nothing and a revision that never becomes ready is never served.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from azure.mgmt.appcontainers import models as aca
+
+from provisioning.config import ProjectConfig
+from provisioning.environments.azure.alert_rules import AlertTarget, ensure_alert_rules
+from provisioning.environments.azure.arm_errors import arm_operation, get_or_none
+from provisioning.environments.azure.container_apps.app_spec import (
+    BOOTSTRAP_PREFIX,
+    AppRequest,
+    check_size,
+    container_app,
+    managed_environment,
+    revision_name,
+    traffic,
+)
+from provisioning.environments.azure.container_apps.names import ContainerAppNames
+from provisioning.environments.azure.container_apps.registry_pull import grant_acr_pull
+from provisioning.environments.azure.container_apps.revisions import Revisions, RevisionState, serving_revision
+from provisioning.environments.azure.names import PROJECT_TAG, RUN_TAG
+from provisioning.environments.azure.run_deployment import APP_INSIGHTS_SECRET, AzureRunDeployment
+from provisioning.environments.azure.settings import AzureEnvironment
+from provisioning.errors import DeploymentError, LogsUnavailable
+from provisioning.monitoring.azure_alerts import ACA_NAMESPACE
+from provisioning.monitoring.catalogue import ServiceLimits
+from provisioning.waiting import wait_for_http_ok
+
+
+class ContainerAppsDeployment(AzureRunDeployment):
+    """The API on Container Apps. `state()`/`from_state()` let another process tear it down or redeploy it."""
+
+    target = "container_apps"
+    names: ContainerAppNames
+
+    def __init__(
+        self,
+        project: ProjectConfig,
+        azure: AzureEnvironment,
+        *,
+        names: ContainerAppNames | None = None,
+        revision: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(project, azure, names=names or ContainerAppNames.for_run(project.azure), **kwargs)
+        self.revision = revision
+        """The revision that serves all traffic (None before the first one is ready)."""
+
+    # -- the Deployment interface ---------------------------------------------------------------------------
+    def start(self) -> None:
+        sizes = self._project.azure.container_apps
+        check_size(sizes.cpu, sizes.memory_gi)  # before any ARM call: Azure would refuse it only at the app's PUT
+        try:
+            app = self._get_app() if self._group_requested else None
+            if app is not None and app.properties.running_status == "Stopped":
+                self._app_action("start")
+                self._verify(self.revision or str(serving_revision(app)))
+                return
+            self._provision()
+        finally:
+            if self._group_requested:
+                self._record()
+
+    def stop(self) -> None:
+        """Container Apps' own stop: every revision's replicas go away, the app and its revisions stay."""
+        self._app_action("stop")
+
+    def restart(self) -> None:
+        """Restart the serving revision's replicas (Container Apps restarts a revision, not an app)."""
+        name = self._serving_name()
+        with arm_operation(f"restarting revision {name}"):
+            self.clients.container_apps.container_apps_revisions.restart_revision(
+                self.resource_group, self.names.app, name
+            )
+        self._verify(name)
+
+    def logs(self) -> str:
+        raise LogsUnavailable(
+            f"Container Apps keeps console logs in Log Analytics (ContainerAppConsoleLogs_CL in workspace "
+            f"{self.names.workspace}), not behind ARM: query the workspace for {self.names.app}"
+        )
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment,
+            "target": self.target,
+            "names": self.names.as_dict(),
+            "resources": self._resources,
+            "image": self._image,
+            "url": self._url,
+            "revision": self.revision,
+            "env": self._env,
+        }
+
+    @classmethod
+    def from_state(
+        cls,
+        state: Mapping[str, Any],
+        project: ProjectConfig,
+        azure: AzureEnvironment,
+        secure_env: Mapping[str, str] | None = None,
+    ) -> "ContainerAppsDeployment":
+        """Secrets are never recorded in the state: the caller passes them again."""
+        return cls(
+            project,
+            azure,
+            names=ContainerAppNames(**state["names"]),
+            revision=state.get("revision"),
+            env=state["env"],
+            secure_env=secure_env,
+            resources=list(state.get("resources", [])),
+            image=state["image"],
+            url=state["url"],
+        )
+
+    # -- provisioning ---------------------------------------------------------------------------------------
+    def _provision(self) -> None:
+        run = self._provision_run_resources()
+        environment_id = self._ensure_environment(run.workspace)
+        secrets = {**self._secure_env, APP_INSIGHTS_SECRET: run.app_insights_connection_string}
+        self.deploy_image(run.image, secrets=secrets, environment_id=environment_id)
+        ensure_alert_rules(self.clients, self._project, self.names, self._progress, self.alert_target())
+        self._provisioned("alert rules")
+
+    def alert_target(self) -> AlertTarget:
+        """The app's metrics (its own size) and /health at its ingress, for the alert catalogue."""
+        sizes = self._project.azure.container_apps
+        return AlertTarget(ACA_NAMESPACE, f"{self.url}/health", ServiceLimits.from_sizes(sizes.cpu, sizes.memory_gi))
+
+    def _ensure_environment(self, workspace: Any) -> str:
+        name = self.names.managed_environment
+        tags = {"project": PROJECT_TAG, RUN_TAG: self.names.run_id}
+        body = managed_environment(self._project.azure.location, workspace, tags)
+        with arm_operation(f"creating managed environment {name}"):
+            poller = self.clients.container_apps.managed_environments.begin_create_or_update(
+                self.resource_group, name, body
+            )
+        environment = self._progress.wait_for_poller(f"managed environment {name}", poller, self._timeout)
+        self._provisioned(f"managed environment {name}")
+        return str(environment.id)
+
+    def deploy_image(
+        self, image: str, *, secrets: Mapping[str, str] | None = None, environment_id: str | None = None
+    ) -> None:
+        """Make `image` the serving revision (unless it already is): a new revision at 0%, ready and healthy on its
+        own address, then all traffic to it and the previous one deactivated. A revision that fails leaves the
+        previous one serving everything. Secrets and environment default to the run's own."""
+        request = self._app_request(image, secrets, environment_id)
+        wanted = revision_name(self.names.app, request.revision_suffix())
+        app = self._get_app() or self._bootstrap(request)
+        current = serving_revision(app)
+        serving = self._revisions.get(current) if current else None
+        if current == wanted and serving is not None and serving.ready:
+            self._progress.say(f"[container app] {self.names.app} already serves {wanted}; unchanged")
+        elif serving is None or not serving.ready:  # nothing serves yet (the bootstrap revision cannot pull)
+            self._put_app(request, traffic((wanted, 100)))
+            self._verify_revision(wanted)
+        else:
+            self._put_app(request, traffic((str(current), 100), (wanted, 0)))
+            self._verify_revision(wanted)
+            self._move_traffic(traffic((wanted, 100)))
+        if current is not None and current != wanted and serving is not None and serving.active:
+            self._deactivate(current)
+        if current != wanted:
+            self.created_now.append(f"container app {self.names.app} (revision {wanted}, {image})")
+        self._verify(wanted)
+        self._image, self.revision = image, wanted
+        self._provisioned(f"container app {self.names.app}")
+
+    def _app_request(self, image: str, secrets: Mapping[str, str] | None, environment_id: str | None) -> AppRequest:
+        secrets = dict(secrets) if secrets is not None else self._run_secure_env()
+        if environment_id is None:
+            environments = self.clients.container_apps.managed_environments
+            with arm_operation(f"reading managed environment {self.names.managed_environment}"):
+                environment_id = environments.get(self.resource_group, self.names.managed_environment).id
+        return AppRequest.for_run(
+            self._project,
+            self.names,
+            image,
+            environment_id=str(environment_id),
+            registry_server=self._run_resources.registry_login().server,
+            env=self._env,
+            secrets=self._store_secure_env(secrets),
+        )
+
+    def _bootstrap(self, request: AppRequest) -> Any:
+        """The app's first PUT, which makes its system-assigned identity; then AcrPull (and the model store's
+        reader role) for that identity.
+
+        The identity exists only once the app does, so the revision of that first PUT cannot pull and fails. The
+        serving revision is then made by a second PUT with a new revisionSuffix rather than by restarting the
+        failed one: a new revision is what Azure documents for any change to an app, it is pulled with the role
+        already in place (no retry of a failed pull to rely on), and it is the same PUT every later image makes,
+        so the first deployment and a redeploy share one path. The failed bootstrap revision is deactivated."""
+        bootstrap = revision_name(self.names.app, request.revision_suffix(BOOTSTRAP_PREFIX))
+        self._put_app(request, traffic((bootstrap, 100)), suffix_prefix=BOOTSTRAP_PREFIX)
+        app = self._get_app()
+        principal = app.identity.principal_id if app is not None and app.identity else None
+        if not principal:
+            raise DeploymentError(f"container app {self.names.app} has no system-assigned identity after its PUT")
+        registries = self.clients.registries.registries
+        with arm_operation(f"reading registry {self.names.registry}"):
+            registry_id = registries.get(self.resource_group, self.names.registry).id
+        grant_acr_pull(self.clients, str(registry_id), principal)
+        self._progress.say(f"[container app] {self.names.app}'s identity may pull from {self.names.registry}")
+        storage = self.model_storage()
+        if storage is not None and self._uses_store_identity:
+            storage.grant_reader(principal)
+            self._progress.say(f"[model store] {self.names.app} may read {storage.account}")
+        return app
+
+    def _put_app(
+        self, request: AppRequest, weights: list[aca.TrafficWeight], *, suffix_prefix: str | None = None
+    ) -> None:
+        name = self.names.app
+        suffix = request.revision_suffix(suffix_prefix) if suffix_prefix else request.revision_suffix()
+        body = container_app(request, suffix=suffix, weights=weights)
+        with arm_operation(f"deploying container app {name}"):
+            poller = self.clients.container_apps.container_apps.begin_create_or_update(self.resource_group, name, body)
+        self._progress.wait_for_poller(f"container app {name} (revision {suffix})", poller, self._timeout)
+        self._provisioned(f"container app {name}")
+
+    def _move_traffic(self, weights: list[aca.TrafficWeight]) -> None:
+        """A PATCH of the ingress's traffic only: no new revision."""
+        name = self.names.app
+        patch = {"properties": {"configuration": {"ingress": {"traffic": [dict(w) for w in weights]}}}}
+        with arm_operation(f"moving traffic of {name}"):
+            poller = self.clients.container_apps.container_apps.begin_update(self.resource_group, name, patch)
+        self._progress.wait_for_poller(f"traffic of {name}", poller, self._timeout)
+
+    def _deactivate(self, revision: str) -> None:
+        with arm_operation(f"deactivating revision {revision}"):
+            self.clients.container_apps.container_apps_revisions.deactivate_revision(
+                self.resource_group, self.names.app, revision
+            )
+        self._progress.say(f"[container app] deactivated {revision}")
+
+    def _app_action(self, action: str) -> None:
+        operations = self.clients.container_apps.container_apps
+        begin = operations.begin_stop if action == "stop" else operations.begin_start
+        with arm_operation(f"{action} of container app {self.names.app}"):
+            poller = begin(self.resource_group, self.names.app)
+        self._progress.wait_for_poller(f"container app {self.names.app} {action}", poller, self._timeout)
+
+    # -- reading and verifying ------------------------------------------------------------------------------
+    @property
+    def _revisions(self) -> Revisions:
+        return Revisions(self.clients, self.resource_group, self.names.app)
+
+    def _get_app(self) -> Any:
+        apps = self.clients.container_apps.container_apps
+        return get_or_none(
+            f"reading container app {self.names.app}", lambda: apps.get(self.resource_group, self.names.app)
+        )
+
+    def _serving_name(self) -> str:
+        name = self.revision or serving_revision(self._get_app())
+        if not name:
+            raise DeploymentError(f"container app {self.names.app} has no serving revision (deploy it first)")
+        return name
+
+    def _failed(self, name: str) -> bool:
+        state = self._revisions.get(name)
+        return state is None or state.failed
+
+    def _settled(self, name: str) -> RevisionState | None:
+        state = self._revisions.get(name)
+        if state is not None and state.failed:
+            raise DeploymentError(f"container app {self.names.app}: {state.describe()}")
+        return state if state is not None and state.ready else None
+
+    def _verify_revision(self, name: str) -> RevisionState:
+        """Ready (its probes passed) with a deadline; a Failed revision ends the wait with ARM's reason."""
+        return self._progress.wait_until(
+            f"revision {name} ready",
+            lambda: self._settled(name),
+            timeout_s=self._project.deployment.startup_timeout_s,
+            interval_s=1.0,
+            last_seen=lambda: state.describe() if (state := self._revisions.get(name)) else "not listed yet",
+        )
+
+    def _verify(self, name: str) -> None:
+        """The revision ready, then /health 200 through the app's ingress (https on Azure, http on the emulator)."""
+        self._verify_revision(name)
+        app = self._get_app()
+        fqdn = app.properties.configuration.ingress.fqdn if app is not None else None
+        if not fqdn:
+            raise DeploymentError(f"container app {self.names.app} has no ingress FQDN")
+        self._url = f"{self._azure.ingress_scheme}://{fqdn}"
+        wait_for_http_ok(
+            f"{self._url}/health",
+            timeout_s=self._project.deployment.startup_timeout_s,
+            interval_s=1.0,
+            is_alive=lambda: not self._failed(name),
+        )
+        self._progress.say(f"[health] {self._url}/health answers 200; {name} serves")

@@ -1,0 +1,97 @@
+"""ContainerAppsDeployment provisioned against the emulator with the real SDK clients: the app serves /health
+through its ingress, ARM holds its secrets as secretRefs (no value in the environment), its identity holds AcrPull
+on the run's registry, a new image becomes a new revision that takes over all traffic, and teardown leaves the
+emulator empty. Needs Docker and docker-registry.
+"""
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from harness.arm_emulator.client import ArmEmulator
+from provisioning.config import ProjectConfig, with_azure_target
+from provisioning.environments.azure.container_apps.app_spec import ACR_PULL
+from provisioning.environments.azure.container_apps.deployment import ContainerAppsDeployment
+from provisioning.environments.azure.settings import AzureEnvironment
+from provisioning.monitoring.azure_alerts import ACA_NAMESPACE
+
+from .conftest import ArmClients
+
+pytestmark = pytest.mark.emulator
+
+API_KEY = "a-key-that-must-never-be-plain"
+
+
+@pytest.fixture
+def emulated_azure(arm_emulator: ArmEmulator, monkeypatch: pytest.MonkeyPatch) -> AzureEnvironment:
+    """AZURE_* pointing every management client at the emulator, as `--env prod --azure-emulator` does."""
+    for name, value in {**arm_emulator.environment(), "AZURE_POLLING_INTERVAL_S": "0"}.items():
+        monkeypatch.setenv(name, str(value))
+    monkeypatch.setenv("AZURE_INGRESS_SCHEME", "http")
+    return AzureEnvironment()
+
+
+@pytest.fixture
+def deployed(
+    emulated_azure: AzureEnvironment, local_service_image: str, arm_emulator: ArmEmulator
+) -> Iterator[ContainerAppsDeployment]:
+    project = with_azure_target(ProjectConfig(), "container_apps")
+    deployment = ContainerAppsDeployment(
+        project, emulated_azure, env={"WEB_CONCURRENCY": "1"}, secure_env={"API_KEY": API_KEY},
+        local_image=local_service_image,
+    )  # fmt: skip
+    with deployment:
+        yield deployment
+    arm_emulator.assert_holds_nothing()
+
+
+def test_the_app_serves_health_keeps_its_secrets_as_refs_pulls_with_acr_pull_and_leaves_nothing(
+    deployed: ContainerAppsDeployment, clients: ArmClients
+) -> None:
+    assert deployed.url.startswith("http://127.0.0.")
+    health = httpx.get(f"{deployed.url}/health", timeout=10)
+    assert health.status_code == 200
+    assert httpx.get(f"{deployed.url}/models/list", timeout=10).status_code == 401  # the API key reached the app
+
+    app = clients.apps.container_apps.get(deployed.resource_group, deployed.names.app)
+    configuration, container = app.properties.configuration, app.properties.template.containers[0]
+    assert configuration.active_revisions_mode == "Multiple"
+    assert configuration.ingress.external and configuration.ingress.target_port == 8001
+    env = {variable.name: variable for variable in container.env}
+    assert env["API_KEY"].value is None and env["API_KEY"].secret_ref == "api-key"
+    assert env["APPLICATIONINSIGHTS_CONNECTION_STRING"].secret_ref == "applicationinsights-connection-string"
+    assert API_KEY not in str(app.as_dict())
+    assert [(r.server, r.identity) for r in configuration.registries] == [
+        (configuration.registries[0].server, "system")
+    ]
+
+    registry = clients.registries.registries.get(deployed.resource_group, deployed.names.registry)
+    assignments = list(clients.authorization.role_assignments.list_for_scope(registry.id))
+    assert any(
+        a.principal_id == app.identity.principal_id and a.role_definition_id.endswith(ACR_PULL) for a in assignments
+    )
+    revisions = {r.name: r.properties for r in clients.apps.container_apps_revisions.list_revisions(
+        deployed.resource_group, deployed.names.app)}  # fmt: skip
+    assert revisions[deployed.revision].traffic_weight == 100 and revisions[deployed.revision].active
+    bootstrap = [name for name in revisions if name != deployed.revision]
+    assert len(bootstrap) == 1 and not revisions[bootstrap[0]].active
+
+    alerts = {a.name: a for a in clients.monitor.metric_alerts.list_by_resource_group(deployed.resource_group)}
+    cpu = alerts["ApiCpuHigh"].criteria.all_of[0]
+    assert (cpu.metric_namespace, cpu.metric_name, cpu.threshold) == (ACA_NAMESPACE, "UsageNanoCores", 0.8e9)
+    assert alerts["ApiCpuHigh"].scopes == [app.id]
+
+
+def test_a_new_image_becomes_a_new_revision_with_all_traffic_and_the_old_one_deactivated(
+    deployed: ContainerAppsDeployment, clients: ArmClients
+) -> None:
+    first = deployed.revision
+    deployed._env["GARCH_REVISION_MARK"] = "2"  # a changed template: a new revision of the same image
+
+    deployed.deploy_image(deployed.version)
+
+    assert deployed.revision != first
+    assert httpx.get(f"{deployed.url}/health", timeout=10).status_code == 200
+    old = clients.apps.container_apps_revisions.get_revision(deployed.resource_group, deployed.names.app, first)
+    assert not old.properties.active
