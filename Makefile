@@ -108,9 +108,9 @@ test-local: install
 		--junitxml=$(REPORTS)/junit-local.xml
 
 # The Azure path rehearsed end to end: the real SDK clients against the local ARM emulator, which runs the pushed
-# image from a local registry. Beside it, the emulator's own tests, in a session with an emulator and registry of
-# their own: both sessions mostly wait on Docker and long-running operations, so side by side they take little
-# more than the longer one. The second keeps its coverage apart (COVERAGE_FILE) until coverage-report combines it
+# image from a local registry. Beside it, the emulator's own tests, three xdist workers with an emulator and
+# registry each: all of it mostly waits on Docker and long-running operations, so side by side it takes little more
+# than the longest part. The second keeps its coverage apart (COVERAGE_FILE) until coverage-report combines it
 # (with any data file a subprocess wrote after its session had combined, as the last session used to).
 test-prod-emulator: install
 	bash scripts/ensure_docker_engine.sh
@@ -121,7 +121,7 @@ test-prod-emulator-live: install
 
 EMULATOR_COVERAGE := .coverage-emulator
 test-emulator: install
-	COVERAGE_FILE=$(EMULATOR_COVERAGE) $(PYTEST) tests/arm_emulator -m emulator $(COV_ARGS) \
+	COVERAGE_FILE=$(EMULATOR_COVERAGE) $(PYTEST) tests/arm_emulator -m emulator -n 3 $(COV_ARGS) \
 		--junitxml=$(REPORTS)/junit-emulator.xml
 
 # tox as a new contributor meets it: a fresh clone of HEAD with nothing installed (about 10 min: its own CI job).
