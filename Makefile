@@ -107,10 +107,10 @@ test-local: install
 	$(PYTEST) -m deploy --env local -n 2 $(LIVE_ARGS) $(COV_ARGS) \
 		--junitxml=$(REPORTS)/junit-local.xml
 
-# The Azure path rehearsed end to end: the real SDK clients against the local ARM emulator, which runs the pushed
-# image from a local registry. Beside it, the emulator's own tests, three xdist workers with an emulator and
-# registry each: all of it mostly waits on Docker and long-running operations, so side by side it takes little more
-# than the longest part. The second keeps its coverage apart (COVERAGE_FILE) until coverage-report combines it
+# The Azure path rehearsed end to end, on both targets (Container Instances, then Container Apps, whose reports go to
+# reports/container-apps): the real SDK clients against the local ARM emulator, which runs the pushed image from a
+# local registry. Beside them, the emulator's own tests, three xdist workers with an emulator and registry each: all
+# of it mostly waits on Docker and long-running operations, so side by side it takes little more than the longer. The second keeps its coverage apart (COVERAGE_FILE) until coverage-report combines it
 # (with any data file a subprocess wrote after its session had combined, as the last session used to).
 test-prod-emulator: install
 	bash scripts/ensure_docker_engine.sh
@@ -118,6 +118,8 @@ test-prod-emulator: install
 
 test-prod-emulator-live: install
 	$(PYTEST) -m deploy --env prod --azure-emulator $(LIVE_ARGS) $(COV_ARGS) --junitxml=$(REPORTS)/junit-prod-emulator.xml
+	$(PYTEST) -m deploy --env prod --azure-emulator --azure-target container_apps $(LIVE_ARGS) $(COV_ARGS) \
+		--reports-dir $(REPORTS)/container-apps --junitxml=$(REPORTS)/junit-prod-emulator-apps.xml
 
 EMULATOR_COVERAGE := .coverage-emulator
 test-emulator: install

@@ -116,6 +116,37 @@ class AppHost:
             _, revision = self._require(app_id, name)
         self.launcher.launch(revision)
 
+    def stop(self, app_id: str) -> None:
+        """Container Apps' stop: every revision's replicas are drained and removed; the app, its revisions (still
+        active) and its traffic stay, and its addresses answer that it is stopped."""
+        with self._lock:
+            app = self._apps.get(app_id.lower())
+            if app is None:
+                return
+            self.router.set_stopped(app_id, True)
+            for revision in app.revisions.values():
+                if revision.active:
+                    revision.generation += 1
+                    revision.set_state("stopped")
+                    revision.settled.set()
+                    self.launcher.retire(revision, None, app.config.grace_s)
+            self._refresh(app)
+
+    def start(self, app_id: str) -> list[Revision]:
+        """Start the active revisions of a stopped app again (returned, to wait until they settle)."""
+        with self._lock:
+            app = self._apps.get(app_id.lower())
+            if app is None or not self.router.is_stopped(app_id):
+                return []
+            self.router.set_stopped(app_id, False)
+            revisions = [revision for revision in app.revisions.values() if revision.active]
+        for revision in revisions:
+            self.launcher.launch(revision)
+        return revisions
+
+    def stopped(self, app_id: str) -> bool:
+        return self.router.is_stopped(app_id)
+
     def remove(self, app_id: str) -> None:
         """Stop routing to the app, let in-flight requests finish, remove its containers and its listeners."""
         with self._lock:

@@ -5,7 +5,8 @@ one shared httpx.AsyncClient (keep-alive). A listener is bound to an app (reques
 to a label's revision when the Host header is `<app>---<label>.<defaultDomain>`) or to one revision. Method, path,
 query, headers and body pass through; hop-by-hop headers do not. Every answer carries `x-ms-revision-name`, the
 revision that served it (an emulator addition: Azure's ingress does not send it). A request that finds no ready
-replica gets 503. A replica that refuses the connection, or drops it before answering, is retried on another one.
+replica gets 503; one to a stopped app 404, as Azure's front end answers it. A replica that refuses the connection,
+or drops it before answering, is retried on another one.
 """
 
 import asyncio
@@ -80,6 +81,9 @@ class _Proxy:
             if label
             else (f"revision '{self.target.revision}' of " if self.target.revision else "")
         )
+        if self.router.is_stopped(self.target.app_id):
+            await _plain(send, 404, f"Container app '{self.target.app_name}' is stopped or does not exist.")
+            return
         await _plain(
             send, 503, f"No ready replica of {what}container app '{self.target.app_name}' can take this request."
         )

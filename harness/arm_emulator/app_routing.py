@@ -45,6 +45,7 @@ class Router:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._apps: dict[str, _AppRoutes] = {}
+        self._stopped: set[str] = set()
 
     # -- the ARM side ---------------------------------------------------------------------------------------------
     def set_traffic(self, app: str, weights: Mapping[str, int], labels: Mapping[str, str]) -> None:
@@ -58,6 +59,15 @@ class Router:
         with self._lock:
             routes = self._apps.setdefault(app.lower(), _AppRoutes())
             routes.replicas.setdefault(revision.lower(), []).extend(replicas)
+
+    def set_stopped(self, app: str, stopped: bool) -> None:
+        """A stopped app keeps its routes (its traffic comes back with `start`) but is answered as stopped."""
+        with self._lock:
+            (self._stopped.add if stopped else self._stopped.discard)(app.lower())
+
+    def is_stopped(self, app: str) -> bool:
+        with self._lock:
+            return app.lower() in self._stopped
 
     def set_ready(self, replica: Replica, ready: bool) -> None:
         with self._lock:
@@ -83,6 +93,7 @@ class Router:
     def forget(self, app: str) -> list[Replica]:
         """Drop the app's routes; returns every replica it had (now stopping)."""
         with self._lock:
+            self._stopped.discard(app.lower())
             routes = self._apps.pop(app.lower(), None)
             replicas = [replica for group in (routes.replicas.values() if routes else []) for replica in group]
             for replica in replicas:

@@ -222,3 +222,26 @@ def test_in_single_mode_a_new_revision_takes_all_traffic_once_ready_and_the_old_
     assert [entry.as_dict() for entry in updated.properties.configuration.ingress.traffic] == [
         {"latestRevision": True, "weight": 100}
     ]
+
+
+def test_a_stopped_app_answers_that_it_is_stopped_keeps_its_revisions_and_serves_again_once_started(
+    clients: ArmClients, group: str, running_app: Callable[..., aca.ContainerApp]
+) -> None:
+    emulator = clients.emulator
+    app = running_app()
+    fqdn = app.properties.configuration.ingress.fqdn
+    assert served_by(fqdn) == (200, f"{APP}--v1")
+
+    clients.apps.container_apps.begin_stop(group, APP).result()
+
+    stopped = clients.apps.container_apps.get(group, APP)
+    assert stopped.properties.running_status == "Stopped"
+    assert served_by(fqdn)[0] == 404, "a stopped app is answered as stopped by the ingress, not served"
+    wait_until(lambda: docker_containers(emulator) == [], what="the stopped app's replicas to go", timeout_s=60)
+    assert revision_state(clients, group, "v1")[3] is True, "stopping an app keeps its revisions active"
+
+    clients.apps.container_apps.begin_start(group, APP).result()
+
+    assert clients.apps.container_apps.get(group, APP).properties.running_status == "Running"
+    assert served_by(fqdn) == (200, f"{APP}--v1")
+    assert len(docker_containers(emulator)) == 1

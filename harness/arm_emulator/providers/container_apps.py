@@ -209,7 +209,8 @@ class ContainerApps(ResourceKind):
         properties["latestRevisionName"] = view.get("latest") or resource.private.get("latest_revision")
         properties["latestReadyRevisionName"] = view.get("latest_ready")
         properties["latestRevisionFqdn"] = view.get("latest_address") or ""
-        properties["runningStatus"] = "Running" if view.get("latest_ready") else "Progressing"
+        stopped = ctx.apps_started and ctx.apps.stopped(resource.id)
+        properties["runningStatus"] = "Stopped" if stopped else "Running" if view.get("latest_ready") else "Progressing"
         properties["outboundIpAddresses"] = ["127.0.0.1"]
         if configuration.get("ingress") is not None:
             configuration["ingress"]["fqdn"] = view.get("address") or ""
@@ -219,4 +220,32 @@ class ContainerApps(ResourceKind):
         reply = revision_action(resource, request, ctx)
         if reply is not None:
             return reply
+        if request.method == "POST" and request.path in (["stop"], ["start"]):
+            return Reply(
+                202, long_running=lambda complete: self._stop_or_start(resource, request.path[0], complete, ctx)
+            )
         return super().action(resource, request, ctx)
+
+    @staticmethod
+    def _stop_or_start(resource: StoredResource, what: str, complete: Completion, ctx: Context) -> None:
+        """Stop ends once routing has stopped (the replicas drain after); start once the revisions have settled."""
+        if what == "stop":
+            ctx.apps.stop(resource.id)
+            complete("Succeeded", None)
+            return
+
+        def run() -> None:
+            try:
+                for revision in ctx.apps.start(resource.id):
+                    wait_until(
+                        revision.settled.is_set, what=f"revision {revision.name} to settle", where=resource.name,
+                        timeout_s=SETTLE_TIMEOUT_S, interval_s=0.1,
+                    )  # fmt: skip
+            except Exception as error:  # a timeout or a Docker error: the operation reports it, as ARM's would
+                complete(
+                    "Failed", {"code": "ContainerAppOperationError", "message": f"{type(error).__name__}: {error}"}
+                )
+                return
+            complete("Succeeded", None)
+
+        threading.Thread(target=run, daemon=True).start()
