@@ -32,7 +32,7 @@ ACTIONS = {
     "monitor": "poll /health of the recorded deployment (or --url), one JSON line per check",
     "full": "deploy in --env, run every live suite, print the report, tear down (unless --keep)",
     "teardown": "remove the recorded deployment and everything it created; says what it removed",
-    "rollback": "prod: redeploy the image that ran before the current one",
+    "rollback": "prod: serve what ran before the current image (Container Apps: the previous revision)",
     "sweep": "prod: delete this project's resource groups whose DeleteAfter time has passed",
     "publish": "fit, evaluate and publish the configured models to --env's model store",
     "models": "list the current model versions in --env's model store and how they scored",
@@ -56,6 +56,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         choices=AZURE_TARGETS,
         default=None,
         help="prod: ACI or Container Apps (default: azure.target)",
+    )
+    parser.add_argument(
+        "--image",
+        default=None,
+        help="deploy, prod: push and deploy this local image instead of building the project's "
+        "(Container Apps rolls it out as a canary)",
     )
     parser.add_argument("--keep", action="store_true", help="full: leave the deployment up afterwards")
     parser.add_argument("--pytest-args", default="", help="extra arguments for the live suites, quoted")
@@ -90,6 +96,14 @@ def deploy(args: argparse.Namespace, config: ProjectConfig) -> int:
     none for a deploy that created nothing, exactly what a half-done one created, nothing after its undo."""
     existing = recorded(config)
     if existing is not None:
+        if args.image is not None:
+            from provisioning.environments.azure.run_deployment import AzureRunDeployment
+
+            if not isinstance(existing, AzureRunDeployment):
+                raise DeploymentError(
+                    f"--image redeploys a prod deployment; the recorded one is {existing.environment}"
+                )
+            existing.use_local_image(args.image)
         existing.start()  # a failure leaves the record (rewritten by start) for --action teardown
         verb = "deployed" if existing.created_now else "already deployed"
         where = f"{existing.url} running {existing.version}"
@@ -103,6 +117,7 @@ def deploy(args: argparse.Namespace, config: ProjectConfig) -> int:
         ownership=Ownership(f"mlops-deploy-{uuid.uuid4().hex[:12]}"),  # no owner: it outlives this command
         recorder=StateFile(STATE_FILE).write,
         on_undo=say_what_was_undone,
+        local_image=args.image,
     )
     print(f"deployed ({args.env}): {deployment.url} running {deployment.version}")
     print(f"models: {'from ' + env['MODEL_STORE'] if 'MODEL_STORE' in env else 'fitted at start-up'}")
@@ -128,10 +143,10 @@ def teardown(_: argparse.Namespace, config: ProjectConfig) -> int:
 
 
 def rollback(_: argparse.Namespace, config: ProjectConfig) -> int:
-    from provisioning.environments.azure.aci_deployment import AciDeployment
+    from provisioning.environments.azure.run_deployment import AzureRunDeployment
 
     deployment = recorded(config)
-    if not isinstance(deployment, AciDeployment):
+    if not isinstance(deployment, AzureRunDeployment):
         raise DeploymentError("rollback needs a prod deployment made with --action deploy --env prod")
     previous = deployment.rollback()  # recorded after every attempt, failed or not
     print(f"rolled back to {previous}: {deployment.url}")

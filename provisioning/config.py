@@ -93,6 +93,31 @@ class AzureSection(Section):
     container_apps: ContainerAppsSection = ContainerAppsSection()
 
 
+class RolloutSection(Section):
+    """How a new revision takes over on Container Apps: checked on its label's URL at 0%, then given the traffic
+    in `steps` (percent), each held `hold_s` seconds while its error ratio, p95 latency and health are watched."""
+
+    steps: tuple[int, ...] = Field(default=(10, 50, 100), min_length=1, max_length=10)
+    hold_s: float = Field(default=60, ge=0, le=3600, description="How long each step is watched before the next.")
+    poll_interval_s: float = Field(default=2.0, gt=0, le=60)
+    min_requests: int = Field(
+        default=5, ge=1, le=10_000, description="Requests a step must see (the watch sends its own) to judge it."
+    )
+    label: str = Field(default="canary", pattern=r"^[a-z][a-z0-9-]{0,31}$")
+    keep_previous_active: bool = Field(
+        default=True,
+        description="Keep the replaced revision running at 0% so --action rollback is one traffic change "
+        "(it costs its replicas); false deactivates it once the new one has all the traffic.",
+    )
+
+    @model_validator(mode="after")
+    def _steps_climb_to_all(self) -> Self:
+        steps = self.steps
+        if any(not 0 < step <= 100 for step in steps) or list(steps) != sorted(set(steps)) or steps[-1] != 100:
+            raise ValueError(f"rollout steps {list(steps)}: percentages rising from above 0 and ending at 100")
+        return self
+
+
 class DeploymentSection(Section):
     image_name: str = "garch-mlops"
     cpu: float = Field(default=1.0, gt=0, le=4)
@@ -101,6 +126,7 @@ class DeploymentSection(Section):
     web_concurrency: int = Field(default=2, ge=1, le=16)
     restart_policy: Literal["Always", "OnFailure", "Never"] = "Always"
     startup_timeout_s: float = Field(default=120, gt=0, le=3600)
+    rollout: RolloutSection = RolloutSection()
 
 
 class NotificationsSection(Section):

@@ -21,3 +21,8 @@ class EnvironmentUnavailable(DeploymentError):
 class LogsUnavailable(DeploymentError):
     """The deployment's platform keeps its console output where this project does not read it (Container Apps:
     Log Analytics); the message says where to look."""
+
+
+class RolloutRolledBack(DeploymentError):
+    """A new revision failed a rollout check and was rolled back: the message names the check and what it saw;
+    the revision that served before serves all traffic again."""

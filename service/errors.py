@@ -7,9 +7,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .garch.errors import UnprocessableSeriesError
 from .metrics import FIT_FAILURES
+from .telemetry import record_unhandled
 
 log = logging.getLogger("service.errors")
 
@@ -96,6 +98,38 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         error_body(request, "internal_error", "internal error; the request id is in the server log", []),
         status_code=500,
     )
+
+
+class UnexpectedErrorMiddleware:
+    """Answers an unhandled exception with the 500 body itself, so the exception never reaches the server.
+
+    Starlette's outermost ServerErrorMiddleware answers it too but then re-raises, and uvicorn, seeing the exception,
+    closes the keep-alive connection without a `Connection: close`: the caller's (or a proxy's) next request on that
+    connection fails with no answer at all. Placed inside the request-id middleware, so the 500 carries the id.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as error:
+            if started:  # part of an answer is on the wire: only the server can end it
+                raise
+            record_unhandled(error)
+            response = await _unexpected(Request(scope), error)
+            await response(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:

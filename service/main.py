@@ -12,7 +12,7 @@ from .api.deps import require_api_key
 from .api.response_cache import ResponseCache
 from .api.routes import health, metrics, models, predict
 from .config import Settings, get_settings
-from .errors import install_error_handlers
+from .errors import UnexpectedErrorMiddleware, install_error_handlers
 from .json_logging import configure_logging
 from .middleware import JsonBodyGuardMiddleware, RequestContextMiddleware
 from .model_registry import ModelRegistry
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(models.router, dependencies=protected, responses=error_responses)
     app.include_router(metrics.router)
+    app.add_middleware(UnexpectedErrorMiddleware)  # innermost of ours: see its docstring
     app.add_middleware(JsonBodyGuardMiddleware, paths=JSON_BODY_PATHS, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)

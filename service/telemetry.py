@@ -56,3 +56,17 @@ def flush() -> None:
     for provider in (trace.get_tracer_provider(), metrics.get_meter_provider(), _logs.get_logger_provider()):
         if isinstance(provider, TracerProvider | MeterProvider | LoggerProvider):
             provider.force_flush(FLUSH_TIMEOUT_MS)
+
+
+def record_unhandled(error: BaseException) -> None:
+    """Mark the request's span failed with `error`, so Application Insights ties the exception to its request: the
+    app answers unhandled errors itself (errors.UnexpectedErrorMiddleware), so the instrumentation never sees them
+    raised. A no-op when telemetry is not configured."""
+    if not _configured:
+        return
+    from opentelemetry import trace
+    from opentelemetry.trace import Status, StatusCode
+
+    span = trace.get_current_span()
+    span.record_exception(error)
+    span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))

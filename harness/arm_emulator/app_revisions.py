@@ -197,19 +197,27 @@ class RevisionLauncher:
         self.on_settled(revision)
 
     def _monitor(self, revision: Revision, plan: RevisionPlan, generation: int) -> None:
-        """Keep probing readiness (a revision whose replicas all stop passing turns Degraded) until it changes."""
-        stop = threading.Event()
+        """Keep probing readiness until the revision changes: a replica leaves the ingress after the readiness probe's
+        failureThreshold misses in a row (at once if its container exited) and comes back at its first pass; a
+        revision whose replicas all stop passing turns Degraded."""
+        stop, misses = threading.Event(), dict[int, int]()
+        threshold = plan.probes.readiness.failure_threshold if plan.probes.readiness else 1
         while not stop.wait(plan.probes.monitor_period_s) and revision.generation == generation and revision.active:
             live = [replica for replica in list(revision.replicas) if not replica.stopping]
             for replica in live:
                 try:
                     self._check_running(replica)
                     ip = (replica.address or "").split(":")[0]
-                    ready = plan.probes.readiness is None or plan.probes.readiness.passes(ip)
-                except _Crashed:
+                    passed = plan.probes.readiness is None or plan.probes.readiness.passes(ip)
+                    misses[id(replica)] = 0 if passed else misses.get(id(replica), 0) + 1
+                    ready = misses[id(replica)] < threshold
+                except _Crashed as crashed:
+                    log.warning("replica %s of %s: %s", replica.name, revision.name, crashed)
                     ready = False
                 except Exception:  # a Docker hiccup while reading state is not a verdict on the replica
                     continue
+                if replica.ready and not ready:
+                    log.warning("replica %s of %s leaves the ingress: readiness failed", replica.name, revision.name)
                 self.router.set_ready(replica, ready)
             if revision.generation == generation and revision.active:
                 revision.running_state = "Running" if any(replica.ready for replica in live) else "Degraded"

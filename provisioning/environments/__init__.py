@@ -15,10 +15,18 @@ SECRET_VARIABLES = frozenset({"API_KEY", "MODEL_STORE_CONNECTION_STRING"})
 
 
 def create_deployment(
-    environment: Environment, *, project: ProjectConfig, env: Mapping[str, str], ownership: Ownership
+    environment: Environment,
+    *,
+    project: ProjectConfig,
+    env: Mapping[str, str],
+    ownership: Ownership,
+    local_image: str | None = None,
 ) -> Deployment:
     """A new, not yet started deployment of the API in `environment`, marked with `ownership` (see ownership.py;
-    Azure groups carry the run id and a DeleteAfter tag instead)."""
+    Azure groups carry the run id and a DeleteAfter tag instead). `local_image` (prod only) is pushed instead of
+    a build of the project."""
+    if local_image is not None and environment != "prod":
+        raise ValueError(f"an image of your own (--image) is deployed to --env prod only, not {environment}")
     timeout = project.deployment.startup_timeout_s
     if environment == "process":
         return ProcessDeployment(env=env, startup_timeout_s=timeout, ownership=ownership)
@@ -31,10 +39,12 @@ def create_deployment(
     if project.azure.target == "container_apps":
         from provisioning.environments.azure.container_apps.deployment import ContainerAppsDeployment
 
-        return ContainerAppsDeployment(project, AzureEnvironment(), env=plain, secure_env=secure)
+        return ContainerAppsDeployment(
+            project, AzureEnvironment(), env=plain, secure_env=secure, local_image=local_image
+        )
     from provisioning.environments.azure.aci_deployment import AciDeployment
 
-    return AciDeployment(project, AzureEnvironment(), env=plain, secure_env=secure)
+    return AciDeployment(project, AzureEnvironment(), env=plain, secure_env=secure, local_image=local_image)
 
 
 def service_env(project: ProjectConfig, *, api_key: str | None, store: Mapping[str, str]) -> dict[str, str]:
@@ -54,10 +64,11 @@ def provision(
     ownership: Ownership,
     recorder: StateRecorder,
     on_undo: Callable[[list[str]], None] = lambda removed: None,
+    local_image: str | None = None,
 ) -> Deployment:
     """A new deployment, started, its state recorded at every step; undone (and the failure re-raised) when the
     start fails. The CLI and the harness both make their deployments here."""
-    deployment = create_deployment(environment, project=project, env=env, ownership=ownership)
+    deployment = create_deployment(environment, project=project, env=env, ownership=ownership, local_image=local_image)
     deployment.recording_to(recorder).start_or_undo(on_undo)
     return deployment
 

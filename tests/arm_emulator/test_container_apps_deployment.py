@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from harness.arm_emulator.client import ArmEmulator
-from provisioning.config import ProjectConfig, with_azure_target
+from provisioning.config import ProjectConfig, RolloutSection, with_azure_target
 from provisioning.environments.azure.container_apps.app_spec import ACR_PULL
 from provisioning.environments.azure.container_apps.deployment import ContainerAppsDeployment
 from provisioning.environments.azure.settings import AzureEnvironment
@@ -83,15 +83,25 @@ def test_the_app_serves_health_keeps_its_secrets_as_refs_pulls_with_acr_pull_and
     assert alerts["ApiCpuHigh"].scopes == [app.id]
 
 
-def test_a_new_image_becomes_a_new_revision_with_all_traffic_and_the_old_one_deactivated(
-    deployed: ContainerAppsDeployment, clients: ArmClients
+@pytest.mark.parametrize("keep_previous", [True, False], ids=["previous-stands-by", "previous-deactivated"])
+def test_a_new_image_is_rolled_out_as_a_new_revision_and_the_old_one_stands_by_or_stops_as_configured(
+    deployed: ContainerAppsDeployment, clients: ArmClients, keep_previous: bool
 ) -> None:
     first = deployed.revision
     deployed._env["GARCH_REVISION_MARK"] = "2"  # a changed template: a new revision of the same image
+    quick = RolloutSection(hold_s=0, poll_interval_s=0.2, keep_previous_active=keep_previous)
 
-    deployed.deploy_image(deployed.version)
+    deployed.deploy_image(deployed.version, rollout=quick)
 
-    assert deployed.revision != first
+    assert deployed.revision != first and deployed.previous_revision == first
+    assert deployed.last_rollout is not None and [s.percent for s in deployed.last_rollout.steps] == [10, 50, 100]
     assert httpx.get(f"{deployed.url}/health", timeout=10).status_code == 200
     old = clients.apps.container_apps_revisions.get_revision(deployed.resource_group, deployed.names.app, first)
-    assert not old.properties.active
+    assert old.properties.active is keep_previous and not old.properties.traffic_weight
+
+    assert deployed.rollback() == first  # standing by: one traffic change; stopped: activated, ready, then moved
+
+    assert deployed.revision == first and deployed.previous_revision is None
+    back = clients.apps.container_apps_revisions.get_revision(deployed.resource_group, deployed.names.app, first)
+    assert back.properties.active and back.properties.traffic_weight == 100
+    assert httpx.get(f"{deployed.url}/health", timeout=10).status_code == 200

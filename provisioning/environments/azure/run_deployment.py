@@ -99,6 +99,10 @@ class AzureRunDeployment(Deployment):
         return [f"resource group {self.resource_group} (and everything in it)"] if existed else []
 
     @abc.abstractmethod
+    def rollback(self) -> str:
+        """Serve what served before the current image again; returns what serves now (an image or a revision)."""
+
+    @abc.abstractmethod
     def alert_target(self) -> AlertTarget:
         """What the alert catalogue watches on this target: its metrics namespace, sizes and /health URL."""
 
@@ -129,6 +133,14 @@ class AzureRunDeployment(Deployment):
         self._provisioned(f"Application Insights component {self.names.component}")
         self._ensure_model_storage(location)
         return RunLogins(image, registry, workspace, connection_string)
+
+    def use_local_image(self, local_image: str) -> None:
+        """The next start() pushes and deploys `local_image` instead of building the project's image."""
+        self._local_image = local_image
+
+    def push_local_image(self, local_image: str) -> str:
+        """Push an image from the local engine to the run's registry; returns the reference a deployment pulls."""
+        return push_image(local_image, self._run_resources.registry_login(), self._project.deployment.image_name)
 
     def _provisioned(self, resource: str) -> None:
         """Record that `resource` exists now (a record of a half-done provisioning says exactly how far it got)."""

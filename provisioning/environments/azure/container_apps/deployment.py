@@ -11,7 +11,7 @@ from typing import Any
 
 from azure.mgmt.appcontainers import models as aca
 
-from provisioning.config import ProjectConfig
+from provisioning.config import ProjectConfig, RolloutSection
 from provisioning.environments.azure.alert_rules import AlertTarget, ensure_alert_rules
 from provisioning.environments.azure.arm_errors import arm_operation, get_or_none
 from provisioning.environments.azure.container_apps.app_spec import (
@@ -23,13 +23,17 @@ from provisioning.environments.azure.container_apps.app_spec import (
     revision_name,
     traffic,
 )
+from provisioning.environments.azure.container_apps.canary_signals import SignalLimits
+from provisioning.environments.azure.container_apps.candidate import CandidateAddress, CheckFailed
 from provisioning.environments.azure.container_apps.names import ContainerAppNames
 from provisioning.environments.azure.container_apps.registry_pull import grant_acr_pull
-from provisioning.environments.azure.container_apps.revisions import Revisions, RevisionState, serving_revision
+from provisioning.environments.azure.container_apps.revisions import RevisionState, serving_revision
+from provisioning.environments.azure.container_apps.rollout import CanaryRollout, CandidateCheck, RolloutReport
+from provisioning.environments.azure.container_apps.traffic import AppTraffic
 from provisioning.environments.azure.names import PROJECT_TAG, RUN_TAG
 from provisioning.environments.azure.run_deployment import APP_INSIGHTS_SECRET, AzureRunDeployment
 from provisioning.environments.azure.settings import AzureEnvironment
-from provisioning.errors import DeploymentError, LogsUnavailable
+from provisioning.errors import DeploymentError, LogsUnavailable, RolloutRolledBack
 from provisioning.monitoring.azure_alerts import ACA_NAMESPACE
 from provisioning.monitoring.catalogue import ServiceLimits
 from provisioning.waiting import wait_for_http_ok
@@ -48,11 +52,17 @@ class ContainerAppsDeployment(AzureRunDeployment):
         *,
         names: ContainerAppNames | None = None,
         revision: str | None = None,
+        previous_revision: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(project, azure, names=names or ContainerAppNames.for_run(project.azure), **kwargs)
         self.revision = revision
         """The revision that serves all traffic (None before the first one is ready)."""
+        self.previous_revision = previous_revision
+        """The revision that served before `revision` (what --action rollback returns to)."""
+        self.candidate_checks: list[CandidateCheck] = []
+        """Checks a new revision must pass at 0% besides the smoke checks (e.g. the live suites on its label)."""
+        self.last_rollout: RolloutReport | None = None
 
     # -- the Deployment interface ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -82,6 +92,27 @@ class ContainerAppsDeployment(AzureRunDeployment):
             )
         self._verify(name)
 
+    def rollback(self) -> str:
+        """All traffic back to the revision that served before, in one traffic change when it still runs (it does
+        with deployment.rollout.keep_previous_active); the revision rolled back from is deactivated. Returns the
+        revision now serving."""
+        serving, previous = self._serving_name(), self.previous_revision
+        if not previous or previous == serving:
+            raise DeploymentError(f"container app {self.names.app} has no previous revision to roll back to")
+        state = self.revisions.get(previous)
+        if state is None or state.failed:
+            raise DeploymentError(f"cannot roll back to {previous}: " + (state.describe() if state else "it is gone"))
+        if not state.ready:
+            self.revisions.activate(previous)
+            self._verify_revision(previous)
+        self.revisions.move(traffic((previous, 100)))
+        self.revisions.deactivate(serving)
+        self.revision, self.previous_revision = previous, None
+        self._image = state.image or self._image
+        self._verify(previous)
+        self._record()
+        return previous
+
     def logs(self) -> str:
         raise LogsUnavailable(
             f"Container Apps keeps console logs in Log Analytics (ContainerAppConsoleLogs_CL in workspace "
@@ -97,6 +128,7 @@ class ContainerAppsDeployment(AzureRunDeployment):
             "image": self._image,
             "url": self._url,
             "revision": self.revision,
+            "previous_revision": self.previous_revision,
             "env": self._env,
         }
 
@@ -114,6 +146,7 @@ class ContainerAppsDeployment(AzureRunDeployment):
             azure,
             names=ContainerAppNames(**state["names"]),
             revision=state.get("revision"),
+            previous_revision=state.get("previous_revision"),
             env=state["env"],
             secure_env=secure_env,
             resources=list(state.get("resources", [])),
@@ -148,32 +181,84 @@ class ContainerAppsDeployment(AzureRunDeployment):
         return str(environment.id)
 
     def deploy_image(
-        self, image: str, *, secrets: Mapping[str, str] | None = None, environment_id: str | None = None
+        self,
+        image: str,
+        *,
+        secrets: Mapping[str, str] | None = None,
+        environment_id: str | None = None,
+        rollout: RolloutSection | None = None,
     ) -> None:
-        """Make `image` the serving revision (unless it already is): a new revision at 0%, ready and healthy on its
-        own address, then all traffic to it and the previous one deactivated. A revision that fails leaves the
-        previous one serving everything. Secrets and environment default to the run's own."""
+        """Make `image` the serving revision (unless it already is). While another revision serves, the new one is
+        rolled out as a canary (`rollout`, default deployment.rollout): checked at 0% on its label's URL, then
+        given the traffic step by step; any failed check sends all of it back and deactivates the new revision
+        (RolloutRolledBack). Secrets and environment default to the run's own."""
         request = self._app_request(image, secrets, environment_id)
         wanted = revision_name(self.names.app, request.revision_suffix())
         app = self._get_app() or self._bootstrap(request)
         current = serving_revision(app)
-        serving = self._revisions.get(current) if current else None
+        serving = self.revisions.get(current) if current else None
         if current == wanted and serving is not None and serving.ready:
             self._progress.say(f"[container app] {self.names.app} already serves {wanted}; unchanged")
         elif serving is None or not serving.ready:  # nothing serves yet (the bootstrap revision cannot pull)
             self._put_app(request, traffic((wanted, 100)))
             self._verify_revision(wanted)
+            self.revisions.deactivate_all_but(wanted)
         else:
-            self._put_app(request, traffic((str(current), 100), (wanted, 0)))
-            self._verify_revision(wanted)
-            self._move_traffic(traffic((wanted, 100)))
-        if current is not None and current != wanted and serving is not None and serving.active:
-            self._deactivate(current)
+            settings = rollout or self._project.deployment.rollout
+            self._roll_out(request, str(current), wanted, settings)
+            self.previous_revision = str(current)
+            self.revisions.deactivate_all_but(wanted, self.previous_revision if settings.keep_previous_active else None)
         if current != wanted:
             self.created_now.append(f"container app {self.names.app} (revision {wanted}, {image})")
         self._verify(wanted)
         self._image, self.revision = image, wanted
         self._provisioned(f"container app {self.names.app}")
+
+    def _roll_out(self, request: AppRequest, serving: str, candidate: str, settings: RolloutSection) -> None:
+        """The candidate at 0% with the rollout label, ready, then CanaryRollout; on any failure (or an
+        interrupt) all traffic goes back to `serving`, which never stopped running."""
+        report = self.last_rollout = RolloutReport(serving, candidate)
+        rollout = CanaryRollout(
+            settings, SignalLimits.from_catalogue(self._project.monitoring.alerts), self.revisions.move,
+            self.revisions.problem, self._progress.say, self.candidate_checks,
+        )  # fmt: skip
+        if self.revisions.get(candidate) is None:
+            self._put_app(request, rollout.weights(report, 0))
+        else:  # an image that ran here before: its revision (same template, same name) comes back
+            self.revisions.activate(candidate)
+            self.revisions.move(rollout.weights(report, 0))
+        try:
+            try:
+                self._verify_revision(candidate)
+            except DeploymentError as error:
+                raise CheckFailed("readiness", str(error)) from None
+            rollout.run(report, self._candidate_address(settings.label))
+        except CheckFailed as failed:
+            report.failed_check = failed.check
+            self._undo_rollout(serving, candidate)
+            raise RolloutRolledBack(
+                f"rollout of {candidate} rolled back, {serving} serves all traffic: {failed}"
+            ) from None
+        except BaseException:
+            self._undo_rollout(serving, candidate)
+            raise
+        self.revisions.move(traffic((candidate, 100)))  # the label's work is done
+        self._progress.say(f"[rollout] {report.summary()}")
+
+    def _undo_rollout(self, serving: str, candidate: str) -> None:
+        self.revisions.move(traffic((serving, 100)))
+        self.revisions.deactivate(candidate)
+
+    def _candidate_address(self, label: str) -> CandidateAddress:
+        app = self._get_app()
+        environments = self.clients.container_apps.managed_environments
+        with arm_operation(f"reading managed environment {self.names.managed_environment}"):
+            environment = environments.get(self.resource_group, self.names.managed_environment)
+        return CandidateAddress.of_label(
+            scheme=self._azure.ingress_scheme, app=self.names.app,
+            app_fqdn=str(app.properties.configuration.ingress.fqdn), label=label,
+            default_domain=str(environment.properties.default_domain), api_key=self._secure_env.get("API_KEY"),
+        )  # fmt: skip
 
     def _app_request(self, image: str, secrets: Mapping[str, str] | None, environment_id: str | None) -> AppRequest:
         secrets = dict(secrets) if secrets is not None else self._run_secure_env()
@@ -228,21 +313,6 @@ class ContainerAppsDeployment(AzureRunDeployment):
         self._progress.wait_for_poller(f"container app {name} (revision {suffix})", poller, self._timeout)
         self._provisioned(f"container app {name}")
 
-    def _move_traffic(self, weights: list[aca.TrafficWeight]) -> None:
-        """A PATCH of the ingress's traffic only: no new revision."""
-        name = self.names.app
-        patch = {"properties": {"configuration": {"ingress": {"traffic": [dict(w) for w in weights]}}}}
-        with arm_operation(f"moving traffic of {name}"):
-            poller = self.clients.container_apps.container_apps.begin_update(self.resource_group, name, patch)
-        self._progress.wait_for_poller(f"traffic of {name}", poller, self._timeout)
-
-    def _deactivate(self, revision: str) -> None:
-        with arm_operation(f"deactivating revision {revision}"):
-            self.clients.container_apps.container_apps_revisions.deactivate_revision(
-                self.resource_group, self.names.app, revision
-            )
-        self._progress.say(f"[container app] deactivated {revision}")
-
     def _app_action(self, action: str) -> None:
         operations = self.clients.container_apps.container_apps
         begin = operations.begin_stop if action == "stop" else operations.begin_start
@@ -252,8 +322,9 @@ class ContainerAppsDeployment(AzureRunDeployment):
 
     # -- reading and verifying ------------------------------------------------------------------------------
     @property
-    def _revisions(self) -> Revisions:
-        return Revisions(self.clients, self.resource_group, self.names.app)
+    def revisions(self) -> AppTraffic:
+        """The app's revisions: their state as ARM reports it, and the calls that move traffic between them."""
+        return AppTraffic(self.clients, self.resource_group, self.names.app, self._progress, self._timeout)
 
     def _get_app(self) -> Any:
         apps = self.clients.container_apps.container_apps
@@ -268,11 +339,11 @@ class ContainerAppsDeployment(AzureRunDeployment):
         return name
 
     def _failed(self, name: str) -> bool:
-        state = self._revisions.get(name)
+        state = self.revisions.get(name)
         return state is None or state.failed
 
     def _settled(self, name: str) -> RevisionState | None:
-        state = self._revisions.get(name)
+        state = self.revisions.get(name)
         if state is not None and state.failed:
             raise DeploymentError(f"container app {self.names.app}: {state.describe()}")
         return state if state is not None and state.ready else None
@@ -284,7 +355,7 @@ class ContainerAppsDeployment(AzureRunDeployment):
             lambda: self._settled(name),
             timeout_s=self._project.deployment.startup_timeout_s,
             interval_s=1.0,
-            last_seen=lambda: state.describe() if (state := self._revisions.get(name)) else "not listed yet",
+            last_seen=lambda: state.describe() if (state := self.revisions.get(name)) else "not listed yet",
         )
 
     def _verify(self, name: str) -> None:

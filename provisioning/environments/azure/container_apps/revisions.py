@@ -18,10 +18,12 @@ class RevisionState:
     active: bool
     fqdn: str | None
     error: str | None
+    image: str | None = None
 
     @classmethod
     def of(cls, revision: Any) -> "RevisionState":
         properties = revision.properties
+        containers = (properties.template.containers if properties.template else None) or []
         return cls(
             name=str(revision.name),
             provisioning_state=properties.provisioning_state,
@@ -30,6 +32,7 @@ class RevisionState:
             active=bool(properties.active),
             fqdn=properties.fqdn,
             error=properties.provisioning_error,
+            image=containers[0].image if containers else None,
         )
 
     @property
