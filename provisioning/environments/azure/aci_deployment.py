@@ -8,10 +8,8 @@ it is on.
 from collections.abc import Mapping
 from typing import Any
 
-from provisioning.config import ProjectConfig
 from provisioning.environments.azure.alert_rules import AlertTarget, aci_target, ensure_alert_rules
 from provisioning.environments.azure.arm_errors import arm_operation, get_or_none
-from provisioning.environments.azure.clients import AzureClients
 from provisioning.environments.azure.container_group_spec import (
     CONTAINER_NAME,
     IMAGE_TAG,
@@ -29,10 +27,7 @@ from provisioning.environments.azure.group_state import (
     is_stopped,
     raise_if_crashed,
 )
-from provisioning.environments.azure.names import AciNames
-from provisioning.environments.azure.progress import Progress
 from provisioning.environments.azure.run_deployment import APP_INSIGHTS_SECRET, AzureRunDeployment
-from provisioning.environments.azure.settings import AzureEnvironment
 from provisioning.errors import DeploymentError, DeploymentTimeout
 from provisioning.waiting import wait_for_http_ok
 
@@ -41,35 +36,6 @@ class AciDeployment(AzureRunDeployment):
     """The API on ACI. `state()`/`from_state()` let another process (a CLI call, an xdist controller) tear it down."""
 
     target = "container_instances"
-
-    def __init__(
-        self,
-        project: ProjectConfig,
-        azure: AzureEnvironment,
-        *,
-        env: Mapping[str, str] | None = None,
-        secure_env: Mapping[str, str] | None = None,
-        names: AciNames | None = None,
-        local_image: str | None = None,
-        clients: AzureClients | None = None,
-        progress: Progress | None = None,
-        resources: list[str] | None = None,
-        image: str | None = None,
-        url: str | None = None,
-    ) -> None:
-        super().__init__(
-            project,
-            azure,
-            names=names or AciNames.for_run(project.azure),
-            env=env,
-            secure_env=secure_env,
-            local_image=local_image,
-            clients=clients,
-            progress=progress,
-            resources=resources,
-            image=image,
-            url=url,
-        )
 
     # -- the Deployment interface ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -102,37 +68,6 @@ class AciDeployment(AzureRunDeployment):
                 ).content
                 or ""
             )
-
-    def state(self) -> dict[str, Any]:
-        return {
-            "environment": self.environment,
-            "target": self.target,
-            "names": self.names.as_dict(),
-            "resources": self._resources,
-            "image": self._image,
-            "url": self._url,
-            "env": self._env,
-        }
-
-    @classmethod
-    def from_state(
-        cls,
-        state: Mapping[str, Any],
-        project: ProjectConfig,
-        azure: AzureEnvironment,
-        secure_env: Mapping[str, str] | None = None,
-    ) -> "AciDeployment":
-        """Secrets are never recorded in the state: the caller passes them again."""
-        return cls(
-            project,
-            azure,
-            env=state["env"],
-            secure_env=secure_env,
-            names=AciNames(**state["names"]),
-            resources=list(state.get("resources", [])),
-            image=state["image"],
-            url=state["url"],
-        )
 
     # -- provisioning ---------------------------------------------------------------------------------------
     def _provision(self) -> None:

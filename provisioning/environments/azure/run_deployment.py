@@ -10,6 +10,9 @@ for it and checks it is gone.
 import abc
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from typing_extensions import Self
 
 from provisioning.config import ProjectConfig
 from provisioning.environments.azure.alert_rules import AlertTarget
@@ -43,13 +46,15 @@ class AzureRunDeployment(Deployment):
 
     environment = "prod"
     target = "container_instances"
+    names_type: ClassVar[type[AciNames]] = AciNames
+    """The target's resource names (each target adds its own to the run's)."""
 
     def __init__(
         self,
         project: ProjectConfig,
         azure: AzureEnvironment,
         *,
-        names: AciNames,
+        names: AciNames | None = None,
         env: Mapping[str, str] | None = None,
         secure_env: Mapping[str, str] | None = None,
         local_image: str | None = None,
@@ -64,7 +69,7 @@ class AzureRunDeployment(Deployment):
         self._azure = azure
         self._env = dict(env or {})
         self._secure_env = dict(secure_env or {})
-        self.names = names
+        self.names = names or self.names_type.for_run(project.azure)
         self._local_image = local_image
         self._clients = clients
         self._progress = progress or Progress()
@@ -74,6 +79,48 @@ class AzureRunDeployment(Deployment):
         one attached from a record, whatever that record says."""
         self._image = image
         self._url = url
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment,
+            "target": self.target,
+            "names": self.names.as_dict(),
+            "resources": self._resources,
+            "image": self._image,
+            "url": self._url,
+            "env": self._env,
+            **self._target_state(),
+        }
+
+    def _target_state(self) -> dict[str, Any]:
+        """What the target records besides the run's own (nothing secret)."""
+        return {}
+
+    @classmethod
+    def from_state(
+        cls,
+        state: Mapping[str, Any],
+        project: ProjectConfig,
+        azure: AzureEnvironment,
+        secure_env: Mapping[str, str] | None = None,
+    ) -> Self:
+        """Secrets are never recorded in the state: the caller passes them again."""
+        return cls(
+            project,
+            azure,
+            names=cls.names_type(**state["names"]),
+            env=state["env"],
+            secure_env=secure_env,
+            resources=list(state.get("resources", [])),
+            image=state["image"],
+            url=state["url"],
+            **cls._target_arguments(state),
+        )
+
+    @classmethod
+    def _target_arguments(cls, state: Mapping[str, Any]) -> dict[str, Any]:
+        """The constructor arguments `_target_state` recorded."""
+        return {}
 
     @property
     def url(self) -> str:

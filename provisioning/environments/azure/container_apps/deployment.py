@@ -43,6 +43,7 @@ class ContainerAppsDeployment(AzureRunDeployment):
     """The API on Container Apps. `state()`/`from_state()` let another process tear it down or redeploy it."""
 
     target = "container_apps"
+    names_type = ContainerAppNames
     names: ContainerAppNames
 
     def __init__(
@@ -50,12 +51,11 @@ class ContainerAppsDeployment(AzureRunDeployment):
         project: ProjectConfig,
         azure: AzureEnvironment,
         *,
-        names: ContainerAppNames | None = None,
         revision: str | None = None,
         previous_revision: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(project, azure, names=names or ContainerAppNames.for_run(project.azure), **kwargs)
+        super().__init__(project, azure, **kwargs)
         self.revision = revision
         """The revision that serves all traffic (None before the first one is ready)."""
         self.previous_revision = previous_revision
@@ -119,40 +119,12 @@ class ContainerAppsDeployment(AzureRunDeployment):
             f"{self.names.workspace}), not behind ARM: query the workspace for {self.names.app}"
         )
 
-    def state(self) -> dict[str, Any]:
-        return {
-            "environment": self.environment,
-            "target": self.target,
-            "names": self.names.as_dict(),
-            "resources": self._resources,
-            "image": self._image,
-            "url": self._url,
-            "revision": self.revision,
-            "previous_revision": self.previous_revision,
-            "env": self._env,
-        }
+    def _target_state(self) -> dict[str, Any]:
+        return {"revision": self.revision, "previous_revision": self.previous_revision}
 
     @classmethod
-    def from_state(
-        cls,
-        state: Mapping[str, Any],
-        project: ProjectConfig,
-        azure: AzureEnvironment,
-        secure_env: Mapping[str, str] | None = None,
-    ) -> "ContainerAppsDeployment":
-        """Secrets are never recorded in the state: the caller passes them again."""
-        return cls(
-            project,
-            azure,
-            names=ContainerAppNames(**state["names"]),
-            revision=state.get("revision"),
-            previous_revision=state.get("previous_revision"),
-            env=state["env"],
-            secure_env=secure_env,
-            resources=list(state.get("resources", [])),
-            image=state["image"],
-            url=state["url"],
-        )
+    def _target_arguments(cls, state: Mapping[str, Any]) -> dict[str, Any]:
+        return {"revision": state.get("revision"), "previous_revision": state.get("previous_revision")}
 
     # -- provisioning ---------------------------------------------------------------------------------------
     def _provision(self) -> None:
