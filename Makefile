@@ -108,7 +108,7 @@ test-local: install
 		--junitxml=$(REPORTS)/junit-local.xml
 
 # The Azure path rehearsed end to end, on both targets (Container Instances, then Container Apps, whose reports go to
-# reports/container-apps): the real SDK clients against the local ARM emulator, which runs the pushed image from a
+# reports/container-apps, and where the rollout suite also runs): the real SDK clients against the local ARM emulator, which runs the pushed image from a
 # local registry. Beside them, the emulator's own tests, three xdist workers with an emulator and registry each: all
 # of it mostly waits on Docker and long-running operations, so side by side it takes little more than the longer. The second keeps its coverage apart (COVERAGE_FILE) until coverage-report combines it
 # (with any data file a subprocess wrote after its session had combined, as the last session used to).

@@ -186,7 +186,10 @@ def test_a_release_failing_under_traffic_is_caught_by_the_step_watch_and_rolled_
     failures_at_rollback = len(probe.failures)
     after_more_answers(probe, count=40)
     record(app, probe)
-    candidate = app.last_rollout.candidate if app.last_rollout else ""
+    report = app.last_rollout
+    assert report is not None and [(step.percent, step.held) for step in report.steps] == [(10, False)]
+    assert report.steps[0].server_errors > 0  # what the watch judged: the candidate's own 5xx at 10%
+    candidate = report.candidate
     assert app.revision == serving and weights(app) == {serving: 100}
     assert not is_active(app, candidate)
     # What callers saw: only the candidate's own 5xx while it had 10%, and nothing once it was rolled back.

@@ -28,6 +28,7 @@ class StepReport:
     seconds: float
     answers: float
     server_errors: float
+    held: bool = True
 
 
 @dataclass
@@ -41,8 +42,11 @@ class RolloutReport:
     failed_check: str | None = None
 
     def summary(self) -> str:
-        steps = ", ".join(f"{s.percent}% {s.seconds:.1f}s ({s.answers:g} answers, {s.server_errors:g} 5xx)"
-                          for s in self.steps)  # fmt: skip
+        steps = ", ".join(
+            f"{s.percent}% {s.seconds:.1f}s ({s.answers:g} answers, {s.server_errors:g} 5xx)"
+            + ("" if s.held else " failed")
+            for s in self.steps
+        )
         outcome = f"rolled back ({self.failed_check})" if self.failed_check else "promoted"
         return f"{self.candidate} {outcome}: checks {self.checks_s:.1f}s; steps: {steps or 'none'}"
 
@@ -60,35 +64,42 @@ class CanaryRollout:
     extra_checks: Sequence[CandidateCheck] = ()
 
     def run(self, report: RolloutReport, address: CandidateAddress) -> None:
-        """Checks, then every step; raises CheckFailed at the first failure (traffic is then the caller's to undo)."""
+        """Checks, then every step; raises CheckFailed at the first failure (traffic is then the caller's to undo).
+        `report` records each check and step as it ends, the failed one included."""
         started = time.monotonic()
-        models = smoke_check(address)
-        for check in self.extra_checks:
-            check(address)
-        report.checks_s = time.monotonic() - started
+        try:
+            models = smoke_check(address)
+            for check in self.extra_checks:
+                check(address)
+        finally:
+            report.checks_s = time.monotonic() - started
         self.say(f"[rollout] {report.candidate} passed its checks on {address.shown} ({', '.join(models)})")
         for percent in self.settings.steps:
-            step_started = time.monotonic()
-            self.move(self.weights(report, percent))
-            window = self._watch(report.candidate, address, percent, models[0])
-            report.steps.append(
-                StepReport(percent, time.monotonic() - step_started, window.total, window.server_errors)
-            )
-            self.say(f"[rollout] {report.candidate} held {percent}% for {report.steps[-1].seconds:.1f}s: "
+            step_started, seen = time.monotonic(), [Counts(0, 0, ())]
+            held = False
+            try:
+                self.move(self.weights(report, percent))
+                self._watch(report.candidate, address, percent, models[0], seen)
+                held = True
+            finally:
+                window = seen[-1]
+                step = StepReport(percent, time.monotonic() - step_started, window.total, window.server_errors, held)
+                report.steps.append(step)
+            self.say(f"[rollout] {report.candidate} held {percent}% for {step.seconds:.1f}s: "
                      f"{window.total:g} answers, {window.server_errors:g} 5xx")  # fmt: skip
 
     def weights(self, report: RolloutReport, percent: int) -> list[aca.TrafficWeight]:
         label = (report.candidate, self.settings.label)
         return traffic((report.serving, 100 - percent), (report.candidate, percent), label=label)
 
-    def _watch(self, candidate: str, address: CandidateAddress, percent: int, model: str) -> Counts:
-        """Hold the step for hold_s (and until min_requests answers are in), polling every poll_interval_s."""
+    def _watch(self, candidate: str, address: CandidateAddress, percent: int, model: str, seen: list[Counts]) -> None:
+        """Hold the step for hold_s (and until min_requests answers are in), polling every poll_interval_s; the
+        step's answers so far are appended to `seen` at each poll."""
         settings, check = self.settings, f"step {percent}%"
         deadline = time.monotonic() + settings.hold_s
         give_up = deadline + max(30.0, 10 * settings.poll_interval_s)
         with address.client() as client:
             baseline = self._scrape(client, check)
-            window = Counts(0, 0, ())
             while True:
                 problem = self.revision_problem(candidate)
                 if problem:
@@ -99,15 +110,16 @@ class CanaryRollout:
                 if since is None:  # another replica or a restart answered: judge from here on
                     baseline, since = now_counts, Counts(0, 0, ())
                 window = since
+                seen.append(window)
                 breach = self.limits.breach(window, settings.min_requests)
                 if breach is not None:
                     raise CheckFailed(f"{check} {breach[0]}", breach[1])
                 now = time.monotonic()
                 if now >= deadline and window.total >= settings.min_requests:
-                    return window
+                    return
                 if now >= give_up:
-                    seen = f"{window.total:g} answers seen, {settings.min_requests} needed"
-                    raise CheckFailed(f"{check} evidence", seen)
+                    short = f"{window.total:g} answers seen, {settings.min_requests} needed"
+                    raise CheckFailed(f"{check} evidence", short)
                 remaining = deadline - now
                 time.sleep(min(settings.poll_interval_s, remaining) if remaining > 0 else settings.poll_interval_s)
 
