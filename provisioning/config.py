@@ -91,6 +91,14 @@ class AzureSection(Section):
     rollback_on_failed_verification: bool = True
     model_storage: ModelStorageSection = ModelStorageSection()
     container_apps: ContainerAppsSection = ContainerAppsSection()
+    secrets: Literal["inline", "key_vault"] = Field(
+        default="inline",
+        description="Container Apps: inline, each secret a Container Apps secret; key_vault, each a secret in a Key "
+        "Vault made for the run (RBAC, no purge protection: teardown purges it) that the app reads with its identity.",
+    )
+    key_vault_prefix: str = Field(
+        default="garchkv", pattern=r"^[a-z][a-z0-9]{2,17}$", description="The run's vault is <prefix><run id>."
+    )
 
 
 class RolloutSection(Section):

@@ -30,6 +30,8 @@ SDK_API_VERSIONS: Mapping[str, tuple[str, str]] = {
     "Microsoft.Authorization/roleDefinitions": ("azure-mgmt-authorization 4: role_definitions", "2022-04-01"),
     "Microsoft.App/managedEnvironments": ("azure-mgmt-appcontainers 5.1: managed_environments", "2026-07-01"),
     "Microsoft.App/containerApps": ("azure-mgmt-appcontainers 5.1: container_apps (and revisions)", "2026-07-01"),
+    "Microsoft.KeyVault/vaults": ("azure-mgmt-keyvault 14.1: vaults and secrets", "2026-05-15"),
+    "Microsoft.KeyVault/deletedVaults": ("azure-mgmt-keyvault 14.1: vaults (get_deleted, purge_deleted)", "2026-05-15"),
 }
 
 _BY_LOWER = {resource_type.lower(): resource_type for resource_type in SDK_API_VERSIONS}

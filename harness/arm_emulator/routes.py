@@ -85,7 +85,17 @@ class SubscriptionRoute:
     subscription: str
 
 
-Route = ResourceRoute | CollectionRoute | ProviderRoute | OperationRoute | SubscriptionRoute
+@dataclass(frozen=True)
+class DeletedVaultRoute:
+    """A soft-deleted key vault: `/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{name}[/purge]`."""
+
+    subscription: str
+    location: str
+    name: str
+    purge: bool
+
+
+Route = ResourceRoute | CollectionRoute | ProviderRoute | OperationRoute | SubscriptionRoute | DeletedVaultRoute
 
 
 def _unknown(path: str) -> ArmError:
@@ -129,6 +139,14 @@ def parse_path(path: str) -> Route:
             and tail_lower[2] in ("operations", "operationresults")
         ):
             return OperationRoute(subscription, namespace, rest[3], tail_lower[2], rest[5])
+        if (
+            namespace.lower() == "microsoft.keyvault"
+            and len(tail_lower) in (4, 5)
+            and tail_lower[0] == "locations"
+            and tail_lower[2] == "deletedvaults"
+            and (len(tail_lower) == 4 or tail_lower[4] == "purge")
+        ):
+            return DeletedVaultRoute(subscription, rest[3], rest[5], purge=len(tail_lower) == 5)
         if len(rest) == 3:
             return CollectionRoute(subscription, None, f"{namespace}/{rest[2]}")
         if namespace.lower() == "microsoft.authorization":

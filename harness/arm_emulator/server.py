@@ -25,11 +25,13 @@ from harness.arm_emulator.errors import ArmError
 from harness.arm_emulator.faults import FAULT_KINDS, IMMEDIATE_FAULTS, FaultBook, FaultRule, RequestFacts
 from harness.arm_emulator.lro import OperationBook
 from harness.arm_emulator.providers import Context, Reply, ResourceKind, kind_of
+from harness.arm_emulator.providers.key_vault import DELETED_VAULTS, deleted_vault
 from harness.arm_emulator.request_log import RequestLog
 from harness.arm_emulator.resource_lists import ResourceLists
 from harness.arm_emulator.resource_manager import ResourceManager
 from harness.arm_emulator.routes import (
     CollectionRoute,
+    DeletedVaultRoute,
     OperationRoute,
     ProviderRoute,
     ResourceRoute,
@@ -193,6 +195,14 @@ class ArmEmulatorServer:
             operation = self.operations.get(route.operation_id)
             facts["resource_type"], facts["name"] = operation.resource_type, operation.resource_id.rsplit("/", 1)[-1]
             return self.manager.poll(route, api_version)
+        if isinstance(route, DeletedVaultRoute):
+            facts["kind"] = "action" if route.purge else "resource"
+            facts["resource_type"], facts["name"] = DELETED_VAULTS, route.name
+            facts["action"] = "purge" if route.purge else None
+            check_api_version(DELETED_VAULTS, api_version)
+            if method != ("POST" if route.purge else "GET"):
+                raise ArmError(405, "MethodNotAllowed", f"{method} is not supported on a deleted vault.")
+            return deleted_vault(self.store, subscription, route.location, route.name, purge=route.purge)
         if isinstance(route, SubscriptionRoute):
             facts["kind"] = "subscription"
             return self.manager.subscription(route)

@@ -49,6 +49,7 @@ def _app_containers() -> set[str]:
 
 APP_OPS = "azure.mgmt.appcontainers.operations._operations"
 RESOURCES_OPS = "azure.mgmt.resource.resources.operations._operations"
+KEY_VAULT_OPS = "azure.mgmt.keyvault.operations._operations"
 SENT_BY_SDK = {
     "Microsoft.Resources/resourceGroups": lambda: _builder(
         RESOURCES_OPS, "build_resource_groups_create_or_update_request"
@@ -94,6 +95,14 @@ SENT_BY_SDK = {
         | _builder(APP_OPS, "build_container_apps_create_or_update_request")
         | _builder(APP_OPS, "build_container_apps_revisions_deactivate_revision_request")
         | _builder(APP_OPS, "build_container_apps_revision_replicas_list_replicas_request")
+    ),
+    "Microsoft.KeyVault/vaults": lambda: (
+        _builder(KEY_VAULT_OPS, "build_vaults_create_or_update_request")
+        | _builder(KEY_VAULT_OPS, "build_secrets_create_or_update_request")
+    ),
+    "Microsoft.KeyVault/deletedVaults": lambda: (
+        _builder(KEY_VAULT_OPS, "build_vaults_get_deleted_request")
+        | _builder(KEY_VAULT_OPS, "build_vaults_purge_deleted_request")
     ),
 }
 

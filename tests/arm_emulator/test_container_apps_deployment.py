@@ -13,7 +13,9 @@ from harness.arm_emulator.client import ArmEmulator
 from provisioning.config import ProjectConfig, RolloutSection, with_azure_target
 from provisioning.environments.azure.container_apps.app_spec import ACR_PULL
 from provisioning.environments.azure.container_apps.deployment import ContainerAppsDeployment
+from provisioning.environments.azure.container_apps.registry_pull import KEY_VAULT_SECRETS_USER
 from provisioning.environments.azure.settings import AzureEnvironment
+from provisioning.errors import RolloutRolledBack
 from provisioning.monitoring.azure_alerts import ACA_NAMESPACE
 
 from .conftest import ArmClients
@@ -105,3 +107,54 @@ def test_a_new_image_is_rolled_out_as_a_new_revision_and_the_old_one_stands_by_o
     back = clients.apps.container_apps_revisions.get_revision(deployed.resource_group, deployed.names.app, first)
     assert back.properties.active and back.properties.traffic_weight == 100
     assert httpx.get(f"{deployed.url}/health", timeout=10).status_code == 200
+
+
+def test_key_vault_secrets_are_read_by_the_apps_identity_and_teardown_purges_the_soft_deleted_vault(
+    emulated_azure: AzureEnvironment, local_service_image: str, arm_emulator: ArmEmulator, clients: ArmClients
+) -> None:
+    """azure.secrets key_vault: the app's configuration holds Key Vault URLs only, its identity reads them (the API
+    key reaches the service), and the vault a group deletion only soft-deletes is purged by teardown."""
+    project = with_azure_target(ProjectConfig(), "container_apps")
+    project = project.model_copy(update={"azure": project.azure.model_copy(update={"secrets": "key_vault"})})
+    deployment = ContainerAppsDeployment(
+        project, emulated_azure, env={"WEB_CONCURRENCY": "1"}, secure_env={"API_KEY": API_KEY},
+        local_image=local_service_image,
+    )  # fmt: skip
+    try:
+        deployment.start()
+
+        assert httpx.get(f"{deployment.url}/models/list", timeout=10).status_code == 401
+        assert httpx.get(f"{deployment.url}/models/list", headers={"X-API-Key": API_KEY}, timeout=10).status_code == 200
+        group, vault = deployment.resource_group, deployment.names.key_vault
+        app = clients.apps.container_apps.get(group, deployment.names.app)
+        secrets = {secret.name: secret for secret in app.properties.configuration.secrets}
+        assert secrets["api-key"].key_vault_url == f"https://{vault}.vault.azure.net/secrets/api-key"
+        assert secrets["api-key"].identity == "system" and secrets["api-key"].value is None
+        assert API_KEY not in str(app.as_dict())
+        group_id = f"/subscriptions/{arm_emulator.subscription_id}/resourceGroups/{group}"
+        vault_id = f"{group_id}/providers/Microsoft.KeyVault/vaults/{vault}"
+        assignments = list(clients.authorization.role_assignments.list_for_scope(vault_id))
+        assert any(
+            a.principal_id == app.identity.principal_id and a.role_definition_id.endswith(KEY_VAULT_SECRETS_USER)
+            for a in assignments
+        )
+
+        # Without the role, a new revision cannot read its secrets: it fails, and the rollout sends nothing to it.
+        for assignment in assignments:
+            if assignment.role_definition_id.endswith(KEY_VAULT_SECRETS_USER):
+                clients.authorization.role_assignments.delete(vault_id, assignment.name)
+        serving = deployment.revision
+        deployment._env["GARCH_REVISION_MARK"] = "2"
+        unreadable = r"check 'readiness' failed: .*Unable to get value using Managed identity system for secret api-key"
+        with pytest.raises(RolloutRolledBack, match=unreadable):
+            deployment.deploy_image(deployment.version, rollout=RolloutSection(hold_s=0, poll_interval_s=0.2))
+        assert deployment.revision == serving
+        assert httpx.get(f"{deployment.url}/models/list", headers={"X-API-Key": API_KEY}, timeout=10).status_code == 200
+
+        clients.resources.resource_groups.begin_delete(group).result()  # what a group deletion alone leaves
+        assert [item["name"] for item in arm_emulator.resources() if item["type"].endswith("deletedVaults")] == [vault]
+    finally:
+        removed = deployment.teardown()
+
+    assert removed == [f"key vault {vault} (purged after its soft delete)"]  # the group was gone already
+    arm_emulator.assert_holds_nothing()

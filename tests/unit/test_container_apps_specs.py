@@ -1,6 +1,7 @@
 """The Container Apps target checked offline: the bodies as the SDK serialises them, the size refusal, the
 configuration and flags that choose the target, and the alert catalogue in Container Apps' metrics and units."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,24 @@ def test_secrets_reach_the_container_only_by_secret_ref() -> None:
         assert by_name[variable] == {"name": variable, "secretRef": secret_name(variable)}
     assert all(value not in str(env) for value in SECRETS.values())
     assert secret_name("APPLICATIONINSIGHTS_CONNECTION_STRING") == "applicationinsights-connection-string"
+
+
+def test_key_vault_secrets_are_urls_the_apps_identity_reads_and_no_value() -> None:
+    request = AppRequest.for_run(
+        PROJECT, NAMES, "acr.example/garch-mlops:1-sha-abc", environment_id="/env/id",
+        registry_server="acr.example", env={}, secrets={},
+    )  # fmt: skip
+    urls = {
+        variable: f"https://{NAMES.key_vault}.vault.azure.net/secrets/{secret_name(variable)}" for variable in SECRETS
+    }
+    in_vault = dataclasses.replace(request, key_vault_secrets=urls)
+    body = container_app(in_vault, suffix=in_vault.revision_suffix(), weights=traffic(("garch-api--v1", 100))).as_dict()
+
+    secrets = body["properties"]["configuration"]["secrets"]
+    assert secrets == [{"name": secret_name(k), "keyVaultUrl": urls[k], "identity": "system"} for k in sorted(SECRETS)]
+    env = {variable["name"]: variable for variable in body["properties"]["template"]["containers"][0]["env"]}
+    assert all(env[k] == {"name": k, "secretRef": secret_name(k)} for k in SECRETS)
+    assert NAMES.key_vault == "garchkvabc123" and in_vault.revision_suffix() != request.revision_suffix()
 
 
 def test_the_app_is_multiple_mode_external_on_the_port_with_health_probes_and_an_identity_pull() -> None:
@@ -128,7 +147,8 @@ def test_a_record_names_its_target_whatever_the_configuration_says_now() -> None
     attached = attach_deployment({**record, "resources": ["resource group x"]}, ProjectConfig())
     assert isinstance(attached, ContainerAppsDeployment) and attached.names == NAMES
     legacy = {"environment": "prod", "names": NAMES.as_dict(), "image": None, "url": None, "env": {}}
-    legacy["names"].pop("managed_environment")
+    for container_apps_only in ("managed_environment", "key_vault"):
+        legacy["names"].pop(container_apps_only)
     assert isinstance(attach_deployment(legacy, PROJECT), AciDeployment)
 
 

@@ -7,6 +7,7 @@ from harness.arm_emulator.providers.base import ActionRequest, Completion, Conte
 from harness.arm_emulator.providers.container_apps import ContainerApps
 from harness.arm_emulator.providers.container_instance import ContainerGroups
 from harness.arm_emulator.providers.container_registry import Registries
+from harness.arm_emulator.providers.key_vault import Vaults
 from harness.arm_emulator.providers.log_analytics import Workspaces
 from harness.arm_emulator.providers.managed_environments import ManagedEnvironments
 from harness.arm_emulator.providers.metric_alerts import MetricAlerts
@@ -31,6 +32,7 @@ KINDS: dict[str, ResourceKind] = {
         RoleDefinitions(),
         ManagedEnvironments(),
         ContainerApps(),
+        Vaults(),
     )
 }
 _BY_LOWER = {resource_type.lower(): kind for resource_type, kind in KINDS.items()}

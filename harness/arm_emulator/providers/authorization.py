@@ -22,12 +22,30 @@ BUILT_IN_ROLES = {
     "3913510d-42f4-4e42-8a64-420c390055eb": "Monitoring Metrics Publisher",
     "43d0d8ad-25c7-4714-9337-8ba259a9fe05": "Monitoring Reader",
     "73c42c96-874c-492b-b04d-ab87d138a893": "Log Analytics Reader",
+    "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User",
+    "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": "Key Vault Secrets Officer",
+    "00482a5a-887f-4fb3-b363-3b7fe8e74483": "Key Vault Administrator",
 }
 ROLE_DEFINITION_ID = re.compile(
     r"^(/subscriptions/(?P<subscription>[^/]+))?/providers/Microsoft\.Authorization/roleDefinitions/(?P<guid>[^/]+)$",
     re.I,
 )
 PRINCIPAL_TYPES = ("User", "Group", "ServicePrincipal", "ForeignGroup", "Device")
+
+
+def holds_role(ctx: Context, principal: str, resource_id: str, roles: frozenset[str]) -> bool:
+    """Whether `principal` holds one of `roles` (role definition GUIDs) on `resource_id` or a scope above it."""
+    target = resource_id.lower()
+    for assignment in ctx.store.all():
+        if assignment.type != RoleAssignments.type:
+            continue
+        properties = assignment.properties
+        scope = str(properties.get("scope", "")).lower().rstrip("/")
+        role = str(properties.get("roleDefinitionId", "")).rsplit("/", 1)[-1].lower()
+        covers = target == scope or target.startswith(scope + "/")
+        if covers and role in roles and str(properties.get("principalId", "")).lower() == principal.lower():
+            return True
+    return False
 
 
 def role_definition(subscription: str, guid: str) -> dict[str, Any]:

@@ -129,6 +129,12 @@ def _check_secrets(secrets: list[dict[str, Any]]) -> None:
                 f"({secret['name']}) needs a value or a keyVaultUrl",
                 "ContainerAppSecretInvalid",
             )
+        if secret.get("keyVaultUrl") and (secret.get("value") is not None or not secret.get("identity")):
+            raise invalid_property(
+                f"properties.configuration.secrets[{index}]",
+                f"({secret['name']}) with a keyVaultUrl needs the identity that reads it, and no value",
+                "ContainerAppSecretInvalid",
+            )
 
 
 def _check_env_refs(containers: list[dict[str, Any]], secrets: set[str]) -> None:

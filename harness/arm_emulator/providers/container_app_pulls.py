@@ -15,13 +15,14 @@ from typing import Any
 from harness.arm_emulator.app_probes import ProbeSet
 from harness.arm_emulator.app_revisions import RevisionPlan
 from harness.arm_emulator.container_specs import ContainerSpec
+from harness.arm_emulator.providers.authorization import holds_role
 from harness.arm_emulator.providers.base import Context
 from harness.arm_emulator.providers.container_app_checks import DEFAULT_CPU, DEFAULT_MEMORY, memory_gi
 from harness.arm_emulator.providers.container_group_checks import registry_host
 from harness.arm_emulator.providers.container_registry import Registries
+from harness.arm_emulator.providers.key_vault import key_vault_secret
 from harness.arm_emulator.store import StoredResource
 
-ROLE_ASSIGNMENTS = "Microsoft.Authorization/roleAssignments"
 PULL_ROLES = frozenset(
     {
         "7f951dda-4ed3-4680-a7ca-43fe172d538d",  # AcrPull
@@ -35,6 +36,20 @@ PULL_ROLES = frozenset(
 def secret_values(app: StoredResource) -> dict[str, str]:
     secrets = (app.properties.get("configuration") or {}).get("secrets") or []
     return {secret["name"]: str(secret.get("value") or "") for secret in secrets}
+
+
+def resolved_secrets(ctx: Context, app: StoredResource) -> tuple[dict[str, str], str | None]:
+    """Every secret's value, Key Vault references read through the app's identity; and the first one that could not
+    be read (Azure's provisioning error), if any."""
+    values, denied = {}, None
+    for secret in (app.properties.get("configuration") or {}).get("secrets") or []:
+        if secret.get("keyVaultUrl"):
+            value, error = key_vault_secret(ctx, app, secret)
+            denied = denied or error
+            values[secret["name"]] = value or ""
+        else:
+            values[secret["name"]] = str(secret.get("value") or "")
+    return values, denied
 
 
 def pull_denied(ctx: Context, app: StoredResource, container: dict[str, Any]) -> str | None:
@@ -70,7 +85,7 @@ def pull_denied(ctx: Context, app: StoredResource, container: dict[str, Any]) ->
         identity = (entry.get("identity") or "").lower()
         if identity == "system":
             principal = (app.body.get("identity") or {}).get("principalId")
-            if principal and _holds_pull_role(ctx, principal, registry.id):
+            if principal and holds_role(ctx, principal, registry.id, PULL_ROLES):
                 return None
             return (
                 f"{unauthorized}'; the app's system-assigned identity ({principal}) has no AcrPull role "
@@ -84,20 +99,6 @@ def pull_denied(ctx: Context, app: StoredResource, container: dict[str, Any]) ->
     return f"{unauthorized}'; the registry's credentials were not accepted."
 
 
-def _holds_pull_role(ctx: Context, principal: str, registry_id: str) -> bool:
-    registry = registry_id.lower()
-    for assignment in ctx.store.all():
-        if assignment.type != ROLE_ASSIGNMENTS:
-            continue
-        properties = assignment.properties
-        scope = str(properties.get("scope", "")).lower().rstrip("/")
-        role = str(properties.get("roleDefinitionId", "")).rsplit("/", 1)[-1].lower()
-        covers = registry == scope or registry.startswith(scope + "/")
-        if covers and role in PULL_ROLES and str(properties.get("principalId", "")).lower() == principal.lower():
-            return True
-    return False
-
-
 def plan_factory(
     ctx: Context, app_id: str, template: dict[str, Any], fault: tuple[str, int] | None
 ) -> Callable[[], RevisionPlan]:
@@ -107,11 +108,10 @@ def plan_factory(
         app = ctx.store.get(app_id)
         if app is None:
             raise KeyError(app_id)
-        secrets = secret_values(app)
+        secrets, denied = resolved_secrets(ctx, app)
         ingress = (app.properties.get("configuration") or {}).get("ingress")
         target_port = int(ingress["targetPort"]) if ingress else None
         containers = []
-        denied = None
         for container in template["containers"]:
             denied = denied or pull_denied(ctx, app, container)
             env = {

@@ -89,3 +89,9 @@ class AzureClients:
         from azure.mgmt.appcontainers import ContainerAppsAPIClient
 
         return ContainerAppsAPIClient(self.credential, self.azure.subscription_id, **self._options())
+
+    @cached_property
+    def key_vault(self) -> Any:
+        from azure.mgmt.keyvault import KeyVaultManagementClient
+
+        return KeyVaultManagementClient(self.credential, self.azure.subscription_id, **self._options())

@@ -141,9 +141,15 @@ class AzureRunDeployment(Deployment):
         if not self._group_requested:
             return []  # never asked ARM for anything
         existed = self._run_resources.delete_group()
+        removed = [f"resource group {self.resource_group} (and everything in it)"] if existed else []
+        removed += self._remove_what_outlives_the_group()  # before the record goes: a failure here keeps it
         self._resources, self._group_requested = [], False
         self._record(gone=True)
-        return [f"resource group {self.resource_group} (and everything in it)"] if existed else []
+        return removed
+
+    def _remove_what_outlives_the_group(self) -> list[str]:
+        """What deleting the group leaves behind (a soft-deleted key vault); removed, and named."""
+        return []
 
     @abc.abstractmethod
     def rollback(self) -> str:

@@ -2,7 +2,8 @@
 configuration, so what goes to Azure is checked offline.
 
 Every secret (API_KEY, connection strings) is a Container Apps secret that the container's environment names by
-`secretRef`; no secret value is ever a plain env value. The app pulls from the run's registry with its
+`secretRef`; no secret value is ever a plain env value. With `azure.secrets: key_vault` the secret holds only a Key
+Vault URL that the app's identity reads. The app pulls from the run's registry with its
 system-assigned identity (no registry password). Probes check /health: startup (the service fits or loads its
 models), readiness (gets traffic) and liveness (restarted when it stops answering).
 """
@@ -11,7 +12,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from azure.mgmt.appcontainers import models as aca
 
@@ -63,6 +64,8 @@ class AppRequest:
     secrets: Mapping[str, str]
     registry_server: str
     tags: Mapping[str, str]
+    key_vault_secrets: Mapping[str, str] = field(default_factory=dict)
+    """Secrets read from Key Vault with the app's identity: environment variable -> secret URL (no value here)."""
 
     @classmethod
     def for_run(
@@ -103,6 +106,7 @@ class AppRequest:
             "env": dict(self.env),
             "secrets": dict(self.secrets),
             "registry": self.registry_server,
+            "key_vault_secrets": dict(self.key_vault_secrets),
         }
         return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
@@ -154,10 +158,18 @@ def container_app(request: AppRequest, *, suffix: str, weights: list[aca.Traffic
     """The app with revision `<app>--<suffix>` of `request`, traffic as `weights`; Multiple revisions mode, so
     a new image is a new revision beside the old one rather than a replacement."""
     env = [aca.EnvironmentVar(name=k, value=v) for k, v in sorted(request.env.items())]
-    env += [aca.EnvironmentVar(name=k, secret_ref=secret_name(k)) for k in sorted(request.secrets)]
+    env += [
+        aca.EnvironmentVar(name=k, secret_ref=secret_name(k))
+        for k in sorted({**request.secrets, **request.key_vault_secrets})
+    ]
+    secrets = [aca.Secret(name=secret_name(k), value=v) for k, v in sorted(request.secrets.items())]
+    secrets += [
+        aca.Secret(name=secret_name(k), key_vault_url=url, identity="system")
+        for k, url in sorted(request.key_vault_secrets.items())
+    ]
     configuration = aca.Configuration(
         active_revisions_mode="Multiple",
-        secrets=[aca.Secret(name=secret_name(k), value=v) for k, v in sorted(request.secrets.items())] or None,
+        secrets=secrets or None,
         ingress=aca.Ingress(external=True, target_port=request.port, transport="auto", traffic=weights),
         registries=[aca.RegistryCredentials(server=request.registry_server, identity="system")],
     )

@@ -6,7 +6,9 @@ new revision that gets traffic only once it is ready and answers /health; until 
 all of it, so a redeploy costs callers nothing and a revision that never becomes ready is never served.
 """
 
+import dataclasses
 from collections.abc import Mapping
+from secrets import token_urlsafe
 from typing import Any
 
 from azure.mgmt.appcontainers import models as aca
@@ -25,8 +27,9 @@ from provisioning.environments.azure.container_apps.app_spec import (
 )
 from provisioning.environments.azure.container_apps.canary_signals import SignalLimits
 from provisioning.environments.azure.container_apps.candidate import CandidateAddress, CheckFailed
+from provisioning.environments.azure.container_apps.key_vault import RunKeyVault
 from provisioning.environments.azure.container_apps.names import ContainerAppNames
-from provisioning.environments.azure.container_apps.registry_pull import grant_acr_pull
+from provisioning.environments.azure.container_apps.registry_pull import grant_acr_pull, grant_secrets_user
 from provisioning.environments.azure.container_apps.revisions import RevisionState, serving_revision
 from provisioning.environments.azure.container_apps.rollout import CanaryRollout, CandidateCheck, RolloutReport
 from provisioning.environments.azure.container_apps.traffic import AppTraffic
@@ -130,6 +133,8 @@ class ContainerAppsDeployment(AzureRunDeployment):
     def _provision(self) -> None:
         run = self._provision_run_resources()
         environment_id = self._ensure_environment(run.workspace)
+        if self._uses_key_vault:
+            self._ensure_key_vault()
         secrets = {**self._secure_env, APP_INSIGHTS_SECRET: run.app_insights_connection_string}
         self.deploy_image(run.image, secrets=secrets, environment_id=environment_id)
         ensure_alert_rules(self.clients, self._project, self.names, self._progress, self.alert_target())
@@ -238,7 +243,7 @@ class ContainerAppsDeployment(AzureRunDeployment):
             environments = self.clients.container_apps.managed_environments
             with arm_operation(f"reading managed environment {self.names.managed_environment}"):
                 environment_id = environments.get(self.resource_group, self.names.managed_environment).id
-        return AppRequest.for_run(
+        request = AppRequest.for_run(
             self._project,
             self.names,
             image,
@@ -247,6 +252,7 @@ class ContainerAppsDeployment(AzureRunDeployment):
             env=self._env,
             secrets=self._store_secure_env(secrets),
         )
+        return self._in_key_vault(request) if self._uses_key_vault else request
 
     def _bootstrap(self, request: AppRequest) -> Any:
         """The app's first PUT, which makes its system-assigned identity; then AcrPull (and the model store's
@@ -257,6 +263,10 @@ class ContainerAppsDeployment(AzureRunDeployment):
         failed one: a new revision is what Azure documents for any change to an app, it is pulled with the role
         already in place (no retry of a failed pull to rely on), and it is the same PUT every later image makes,
         so the first deployment and a redeploy share one path. The failed bootstrap revision is deactivated."""
+        # Key Vault references cannot be read before the identity holds its role: the bootstrap revision (which
+        # cannot pull, and so never runs) gets throwaway values instead, never the real secrets.
+        throwaway = {variable: token_urlsafe(24) for variable in request.key_vault_secrets}
+        request = dataclasses.replace(request, secrets={**request.secrets, **throwaway}, key_vault_secrets={})
         bootstrap = revision_name(self.names.app, request.revision_suffix(BOOTSTRAP_PREFIX))
         self._put_app(request, traffic((bootstrap, 100)), suffix_prefix=BOOTSTRAP_PREFIX)
         app = self._get_app()
@@ -272,7 +282,40 @@ class ContainerAppsDeployment(AzureRunDeployment):
         if storage is not None and self._uses_store_identity:
             storage.grant_reader(principal)
             self._progress.say(f"[model store] {self.names.app} may read {storage.account}")
+        if self._uses_key_vault:
+            with arm_operation(f"reading key vault {self.names.key_vault}"):
+                vault_id = self.clients.key_vault.vaults.get(self.resource_group, self.names.key_vault).id
+            grant_secrets_user(self.clients, str(vault_id), principal)
+            self._progress.say(f"[key vault] {self.names.app}'s identity may read {self.names.key_vault}'s secrets")
         return app
+
+    # -- Key Vault (azure.secrets: key_vault) ---------------------------------------------------------------
+    @property
+    def _uses_key_vault(self) -> bool:
+        return self._project.azure.secrets == "key_vault"
+
+    @property
+    def _key_vault(self) -> RunKeyVault:
+        return RunKeyVault(
+            self.clients, self.resource_group, self.names.key_vault, self._project.azure.location, self._progress,
+            self._timeout,
+        )  # fmt: skip
+
+    def _ensure_key_vault(self) -> None:
+        self._key_vault.ensure({"project": PROJECT_TAG, RUN_TAG: self.names.run_id})
+        self._provisioned(f"key vault {self.names.key_vault}")
+
+    def _in_key_vault(self, request: AppRequest) -> AppRequest:
+        """The request with its secrets moved to the run's vault: the app gets their URLs, never their values."""
+        with arm_operation(f"reading key vault {self.names.key_vault}"):
+            vault = self.clients.key_vault.vaults.get(self.resource_group, self.names.key_vault)
+        urls = self._key_vault.put_secrets(str(vault.properties.vault_uri), request.secrets)
+        return dataclasses.replace(request, secrets={}, key_vault_secrets=urls)
+
+    def _remove_what_outlives_the_group(self) -> list[str]:
+        if self._uses_key_vault and self.names.key_vault and self._key_vault.purge_deleted():
+            return [f"key vault {self.names.key_vault} (purged after its soft delete)"]
+        return []
 
     def _put_app(
         self, request: AppRequest, weights: list[aca.TrafficWeight], *, suffix_prefix: str | None = None
