@@ -41,14 +41,12 @@ def secret_values(app: StoredResource) -> dict[str, str]:
 def resolved_secrets(ctx: Context, app: StoredResource) -> tuple[dict[str, str], str | None]:
     """Every secret's value, Key Vault references read through the app's identity; and the first one that could not
     be read (Azure's provisioning error), if any."""
-    values, denied = {}, None
+    values, denied = secret_values(app), None
     for secret in (app.properties.get("configuration") or {}).get("secrets") or []:
         if secret.get("keyVaultUrl"):
             value, error = key_vault_secret(ctx, app, secret)
             denied = denied or error
             values[secret["name"]] = value or ""
-        else:
-            values[secret["name"]] = str(secret.get("value") or "")
     return values, denied
 
 

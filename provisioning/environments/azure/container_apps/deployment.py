@@ -283,9 +283,7 @@ class ContainerAppsDeployment(AzureRunDeployment):
             storage.grant_reader(principal)
             self._progress.say(f"[model store] {self.names.app} may read {storage.account}")
         if self._uses_key_vault:
-            with arm_operation(f"reading key vault {self.names.key_vault}"):
-                vault_id = self.clients.key_vault.vaults.get(self.resource_group, self.names.key_vault).id
-            grant_secrets_user(self.clients, str(vault_id), principal)
+            grant_secrets_user(self.clients, str(self._key_vault.get().id), principal)
             self._progress.say(f"[key vault] {self.names.app}'s identity may read {self.names.key_vault}'s secrets")
         return app
 
@@ -307,9 +305,7 @@ class ContainerAppsDeployment(AzureRunDeployment):
 
     def _in_key_vault(self, request: AppRequest) -> AppRequest:
         """The request with its secrets moved to the run's vault: the app gets their URLs, never their values."""
-        with arm_operation(f"reading key vault {self.names.key_vault}"):
-            vault = self.clients.key_vault.vaults.get(self.resource_group, self.names.key_vault)
-        urls = self._key_vault.put_secrets(str(vault.properties.vault_uri), request.secrets)
+        urls = self._key_vault.put_secrets(request.secrets)
         return dataclasses.replace(request, secrets={}, key_vault_secrets=urls)
 
     def _remove_what_outlives_the_group(self) -> list[str]:

@@ -50,10 +50,15 @@ class RunKeyVault:
             poller = self._vaults.begin_create_or_update(self._group, self.name, body)
         return self._progress.wait_for_poller(f"key vault {self.name}", poller, self._timeout_s)
 
-    def put_secrets(self, vault_uri: str, secrets: Mapping[str, str]) -> dict[str, str]:
+    def get(self) -> Any:
+        with arm_operation(f"reading key vault {self.name}"):
+            return self._vaults.get(self._group, self.name)
+
+    def put_secrets(self, secrets: Mapping[str, str]) -> dict[str, str]:
         """Write each secret (by environment variable); returns each variable's secret URL."""
         from azure.mgmt.keyvault import models as kv
 
+        vault_uri = str(self.get().properties.vault_uri)
         urls = {}
         for variable, value in sorted(secrets.items()):
             name = secret_name(variable)
