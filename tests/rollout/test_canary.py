@@ -52,9 +52,10 @@ def release(deployment: Deployment) -> Iterator[Release]:
         return built[-1]
 
     yield make
-    images = docker_client().images
-    for tag in built:
-        images.remove(tag, force=True)
+    if built:  # a session that built nothing may have no Docker engine at all (--env process)
+        images = docker_client().images
+        for tag in built:
+            images.remove(tag, force=True)
 
 
 @pytest.fixture
