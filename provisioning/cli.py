@@ -36,6 +36,7 @@ ACTIONS = {
     "sweep": "prod: delete this project's resource groups whose DeleteAfter time has passed",
     "publish": "fit, evaluate and publish the configured models to --env's model store",
     "models": "list the current model versions in --env's model store and how they scored",
+    "manifests": "AKS: write the Deployment, Service, HPA and PodDisruptionBudget for this config into --out",
 }
 PROVISIONING_ACTIONS = frozenset({"deploy", "test", "full"})
 
@@ -63,6 +64,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="deploy, prod: push and deploy this local image instead of building the project's "
         "(Container Apps rolls it out as a canary)",
     )
+    parser.add_argument("--out", type=Path, default=Path("k8s"), help="manifests: the directory to write them to")
     parser.add_argument("--keep", action="store_true", help="full: leave the deployment up afterwards")
     parser.add_argument("--pytest-args", default="", help="extra arguments for the live suites, quoted")
     parser.add_argument("--duration", type=float, default=None, help="monitor: stop after this many seconds")
@@ -209,6 +211,17 @@ def models(args: argparse.Namespace, config: ProjectConfig) -> int:
     return 0
 
 
+def manifests(args: argparse.Namespace, config: ProjectConfig) -> int:
+    """The AKS manifests for `--image` (default: the image `make image` builds), ready for `kubectl apply -f`."""
+    from provisioning.kubernetes.manifests import render, write
+    from service import __version__
+
+    image = args.image or f"{config.deployment.image_name}:{__version__}"
+    for path in write(render(config, image, __version__), args.out):
+        print(path)
+    return 0
+
+
 def run_suites(args: argparse.Namespace, target: list[str]) -> int:
     """The live suites in a pytest of their own, then the short report."""
     reports = args.reports_dir
@@ -287,6 +300,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, ProjectConfig], int]] = {
     "sweep": sweep,
     "publish": publish,
     "models": models,
+    "manifests": manifests,
 }
 
 

@@ -56,21 +56,17 @@ def consumption_pair_error(cpu: float, memory_gi: float) -> str | None:
 
 
 class ContainerAppsSection(Section):
-    """The app's size and replicas on Container Apps (its Consumption plan accepts fewer sizes than ACI, so
-    deployment.cpu/memory_gb do not apply there)."""
+    """The app's size on Container Apps (its Consumption plan accepts fewer sizes than ACI, so deployment.cpu and
+    memory_gb do not apply there); its replicas come from deployment.autoscale."""
 
     cpu: float = Field(default=1.0, gt=0, le=CONSUMPTION_MAX_CPU)
     memory_gi: float = Field(default=2.0, gt=0, le=2 * CONSUMPTION_MAX_CPU)
-    min_replicas: int = Field(default=1, ge=0, le=1000, description="0 lets the app scale to zero (cold starts).")
-    max_replicas: int = Field(default=3, ge=1, le=1000)
 
     @model_validator(mode="after")
     def _a_consumption_size(self) -> Self:
         error = consumption_pair_error(self.cpu, self.memory_gi)
         if error:
             raise ValueError(error)
-        if self.min_replicas > self.max_replicas:
-            raise ValueError(f"min_replicas {self.min_replicas} exceeds max_replicas {self.max_replicas}")
         return self
 
 
@@ -126,6 +122,37 @@ class RolloutSection(Section):
         return self
 
 
+CONTAINER_APPS_MAX_REPLICAS = 1000
+
+
+class AutoscaleSection(Section):
+    """How many replicas serve, and what adds more: Container Apps' scale rules and AKS's HorizontalPodAutoscaler
+    are both rendered from here. Any one rule that is met scales out; scale-in waits `cooldown_s`."""
+
+    min_replicas: int = Field(default=2, ge=0, description="0: scale to zero (cold starts; HTTP rule only).")
+    max_replicas: int = Field(default=10, ge=1)
+    cpu_percent: int | None = Field(
+        default=70, ge=1, le=100, description="Average CPU use per replica, percent of its CPU; null: no CPU rule."
+    )
+    concurrent_requests: int | None = Field(
+        default=10, ge=1, le=10_000, description="Requests in flight per replica (averaged over 15 s); null: no rule."
+    )
+    polling_interval_s: int = Field(default=30, ge=1, le=3600, description="How often the CPU rule is evaluated.")
+    cooldown_s: int = Field(default=300, ge=0, le=3600, description="How long demand must stay low before scale-in.")
+
+    @model_validator(mode="after")
+    def _bounds_the_platforms_accept(self) -> Self:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(f"min_replicas {self.min_replicas} exceeds max_replicas {self.max_replicas}")
+        if self.max_replicas > CONTAINER_APPS_MAX_REPLICAS:
+            raise ValueError(
+                f"max_replicas {self.max_replicas} is over Container Apps' limit of {CONTAINER_APPS_MAX_REPLICAS}"
+            )
+        if self.min_replicas == 0 and self.cpu_percent is not None:
+            raise ValueError("min_replicas 0 with a CPU rule: CPU rules cannot scale to zero (set cpu_percent: null)")
+        return self
+
+
 class DeploymentSection(Section):
     image_name: str = "garch-mlops"
     cpu: float = Field(default=1.0, gt=0, le=4)
@@ -135,6 +162,7 @@ class DeploymentSection(Section):
     restart_policy: Literal["Always", "OnFailure", "Never"] = "Always"
     startup_timeout_s: float = Field(default=120, gt=0, le=3600)
     rollout: RolloutSection = RolloutSection()
+    autoscale: AutoscaleSection = AutoscaleSection()
 
 
 class NotificationsSection(Section):
@@ -327,7 +355,7 @@ def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> ProjectConfig:
     except ValidationError as error:
         first = error.errors()[0]
         key = ".".join(str(part) for part in first["loc"])
-        detail = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        detail = "unknown key" if first["type"] == "extra_forbidden" else first["msg"].removeprefix("Value error, ")
         more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
         raise ConfigError(f"{path}: {key}: {detail}{more}") from None
     return ProjectConfig.model_validate(loaded.model_dump())

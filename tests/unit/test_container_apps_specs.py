@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from provisioning.cli import parse_args
-from provisioning.config import ConfigError, ProjectConfig, load_config, with_azure_target
+from provisioning.config import AutoscaleSection, ConfigError, ProjectConfig, load_config, with_azure_target
 from provisioning.environments import attach_deployment
 from provisioning.environments.azure.aci_deployment import AciDeployment
 from provisioning.environments.azure.container_apps.app_spec import (
@@ -16,6 +16,7 @@ from provisioning.environments.azure.container_apps.app_spec import (
     check_size,
     container_app,
     managed_environment,
+    scale,
     secret_name,
     traffic,
 )
@@ -82,8 +83,42 @@ def test_the_app_is_multiple_mode_external_on_the_port_with_health_probes_and_an
     probes = {probe["type"]: probe["httpGet"] for probe in container["probes"]}
     assert probes.keys() == {"Startup", "Readiness", "Liveness"}
     assert all(get == {"path": "/health", "port": 8001, "scheme": "HTTP"} for get in probes.values())
-    assert template["scale"] == {"minReplicas": 1, "maxReplicas": 3}
     assert body["properties"]["managedEnvironmentId"] == "/env/id"
+
+
+def test_the_scale_rules_are_deployment_autoscale_in_keda_vocabulary() -> None:
+    scale = app_body()["properties"]["template"]["scale"]
+    assert {key: scale[key] for key in ("minReplicas", "maxReplicas", "pollingInterval", "cooldownPeriod")} == {
+        "minReplicas": 2, "maxReplicas": 10, "pollingInterval": 30, "cooldownPeriod": 300,
+    }  # fmt: skip
+    assert scale["rules"] == [
+        {"name": "http-concurrency", "http": {"metadata": {"concurrentRequests": "10"}}},
+        {"name": "cpu-utilization", "custom": {"type": "cpu", "metadata": {"type": "Utilization", "value": "70"}}},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"min_replicas": 4, "max_replicas": 3}, "min_replicas 4 exceeds max_replicas 3"),
+        ({"max_replicas": 1001}, "max_replicas 1001 is over Container Apps' limit of 1000"),
+        ({"min_replicas": 0}, "min_replicas 0 with a CPU rule: CPU rules cannot scale to zero (set cpu_percent: null)"),
+    ],
+)
+def test_autoscale_bounds_the_platform_refuses_fail_at_config_load_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, override: dict[str, int], message: str
+) -> None:
+    for key, value in override.items():
+        monkeypatch.setenv(f"GARCH_DEPLOYMENT__AUTOSCALE__{key.upper()}", str(value))
+    with pytest.raises(ConfigError) as caught:
+        load_config(ROOT / "azure_config.yaml")
+    assert str(caught.value).endswith(f"azure_config.yaml: deployment.autoscale: {message}"), caught.value
+
+
+def test_an_http_rule_alone_may_scale_to_zero() -> None:
+    autoscale = AutoscaleSection(min_replicas=0, cpu_percent=None)
+    assert [rule.name for rule in scale(autoscale).rules or []] == ["http-concurrency"]
+    assert scale(autoscale).min_replicas == 0
 
 
 def test_a_changed_request_is_a_new_revision_and_the_same_one_the_same() -> None:

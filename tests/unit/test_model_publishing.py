@@ -149,7 +149,7 @@ def test_a_bad_csv_is_refused_with_the_row(tmp_path: Path, content: str, message
 
 
 def test_the_models_section_rejects_what_it_does_not_know(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"models\.data: Value error, csv_path is required with source csv"):
+    with pytest.raises(ConfigError, match=r"models\.data: csv_path is required with source csv"):
         load_config(write_config(tmp_path, {"data": {"source": "csv"}}))
     with pytest.raises(ConfigError, match=r"models.publish.0: Input should be 'garch_1_1'"):
         load_config(write_config(tmp_path, {"publish": ["arima"]}))

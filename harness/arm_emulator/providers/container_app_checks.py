@@ -1,9 +1,9 @@
 """Container Apps' checks of an app PUT that need more than one field, the store, or the app's revisions.
 
-In the order Container Apps reports them: the environment exists, the CPU/memory total is a consumption pair,
-secret references resolve, registries name an identity or a username with a password secret, the traffic entries
-name revisions that exist (or the one this request creates, or `latestRevision`), weights add up to 100 and a label
-is used at most once.
+In the order Container Apps reports them: the environment exists, the CPU/memory total is a consumption pair, the
+scale rules are ones Container Apps accepts, secret references resolve, registries name an identity or a username
+with a password secret, the traffic entries name revisions that exist (or the one this request creates, or
+`latestRevision`), weights add up to 100 and a label is used at most once.
 """
 
 import hashlib
@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from harness.arm_emulator.app_scale_rules import ScaleRuleError, ScaleRules
 from harness.arm_emulator.errors import ArmError, invalid_property
 from harness.arm_emulator.providers.base import Context
 
@@ -46,9 +47,10 @@ def check_app(name: str, body: dict[str, Any], ctx: Context, revisions: list[str
     _check_env_refs(template["containers"], secrets)
     _check_registries(configuration.get("registries") or [], secrets, body.get("identity") or {})
     _check_probes(template["containers"])
-    scale = template.get("scale") or {}
-    if scale.get("minReplicas", 0) > scale.get("maxReplicas", 10):
-        raise invalid_property("properties.template.scale.minReplicas", "must not exceed maxReplicas")
+    try:
+        ScaleRules.parse(template.get("scale"))
+    except ScaleRuleError as refused:
+        raise invalid_property(refused.path, refused.problem, "ContainerAppInvalidScaleRule") from None
     suffix = template.get("revisionSuffix")
     creates = f"{name}--{suffix}" if suffix else None
     ingress = configuration.get("ingress")

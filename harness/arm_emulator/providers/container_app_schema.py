@@ -66,7 +66,18 @@ SCALE = Obj(
         "maxReplicas": Int(minimum=1, maximum=1000),
         "cooldownPeriod": Int(minimum=0),
         "pollingInterval": Int(minimum=1),
-        "rules": Arr(Obj({"name": required(Str(min_length=1))})),
+        "rules": Arr(
+            Obj(
+                {
+                    "name": required(Str(pattern=LOWER_NAME, pattern_hint="must be lowercase letters, digits and '-'")),
+                    "http": Obj({"metadata": Map(Str())}),
+                    "custom": Obj({"type": required(Str(min_length=1)), "metadata": Map(Str())}),
+                    "tcp": Obj({"metadata": Map(Str())}),
+                    "azureQueue": Obj({"queueName": Str(), "queueLength": Int(minimum=1)}),
+                }
+            ),
+            unique_by="name",
+        ),
     }
 )
 TEMPLATE = Obj(

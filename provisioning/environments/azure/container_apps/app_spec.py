@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from azure.mgmt.appcontainers import models as aca
 
-from provisioning.config import ProjectConfig, consumption_pair_error
+from provisioning.config import AutoscaleSection, ProjectConfig, consumption_pair_error
 from provisioning.environments.azure.container_group_spec import WorkspaceLogin
 from provisioning.environments.azure.names import PROJECT_TAG, RUN_TAG, AciNames
 from provisioning.errors import DeploymentError
@@ -58,8 +58,7 @@ class AppRequest:
     cpu: float
     memory_gi: float
     port: int
-    min_replicas: int
-    max_replicas: int
+    autoscale: AutoscaleSection
     env: Mapping[str, str]
     secrets: Mapping[str, str]
     registry_server: str
@@ -79,7 +78,8 @@ class AppRequest:
         env: Mapping[str, str],
         secrets: Mapping[str, str],
     ) -> "AppRequest":
-        """`image` with azure.container_apps' size and replicas, deployment.port, under the run's tags."""
+        """`image` with azure.container_apps' size, deployment.autoscale's replicas and rules, deployment.port,
+        under the run's tags."""
         sizes, deployment = project.azure.container_apps, project.deployment
         check_size(sizes.cpu, sizes.memory_gi)
         return cls(
@@ -89,8 +89,7 @@ class AppRequest:
             cpu=sizes.cpu,
             memory_gi=sizes.memory_gi,
             port=deployment.port,
-            min_replicas=sizes.min_replicas,
-            max_replicas=sizes.max_replicas,
+            autoscale=deployment.autoscale,
             env={"PORT": str(deployment.port), "WEB_CONCURRENCY": str(deployment.web_concurrency), **env},
             secrets=secrets,
             registry_server=registry_server,
@@ -102,7 +101,7 @@ class AppRequest:
             "image": self.image,
             "size": [self.cpu, self.memory_gi],
             "port": self.port,
-            "replicas": [self.min_replicas, self.max_replicas],
+            "autoscale": self.autoscale.model_dump(),
             "env": dict(self.env),
             "secrets": dict(self.secrets),
             "registry": self.registry_server,
@@ -145,6 +144,28 @@ def probes(port: int) -> list[aca.ContainerAppProbe]:
     ]  # fmt: skip
 
 
+HTTP_RULE, CPU_RULE = "http-concurrency", "cpu-utilization"
+
+
+def scale(autoscale: AutoscaleSection) -> aca.Scale:
+    """Replicas between the bounds and the rules that add them: KEDA's HTTP rule (requests in flight per replica,
+    averaged over 15 s) and its CPU rule (average utilization of the replicas' CPU); any one met scales out."""
+    rules = []
+    if autoscale.concurrent_requests is not None:
+        http = aca.HttpScaleRule(metadata={"concurrentRequests": str(autoscale.concurrent_requests)})
+        rules.append(aca.ScaleRule(name=HTTP_RULE, http=http))
+    if autoscale.cpu_percent is not None:
+        cpu = aca.CustomScaleRule(type="cpu", metadata={"type": "Utilization", "value": str(autoscale.cpu_percent)})
+        rules.append(aca.ScaleRule(name=CPU_RULE, custom=cpu))
+    return aca.Scale(
+        min_replicas=autoscale.min_replicas,
+        max_replicas=autoscale.max_replicas,
+        polling_interval=autoscale.polling_interval_s,
+        cooldown_period=autoscale.cooldown_s,
+        rules=rules or None,
+    )
+
+
 def traffic(*weights: tuple[str, int], label: tuple[str, str] | None = None) -> list[aca.TrafficWeight]:
     """Weights by revision name, and optionally a label on a revision (which then has its own URL)."""
     entries = [aca.TrafficWeight(revision_name=name, weight=weight) for name, weight in weights]
@@ -183,7 +204,7 @@ def container_app(request: AppRequest, *, suffix: str, weights: list[aca.Traffic
     template = aca.Template(
         revision_suffix=suffix,
         containers=[container],
-        scale=aca.Scale(min_replicas=request.min_replicas, max_replicas=request.max_replicas),
+        scale=scale(request.autoscale),
     )
     return aca.ContainerApp(
         location=request.location,

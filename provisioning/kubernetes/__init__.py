@@ -1,0 +1,1 @@
+"""AKS for teams that run Kubernetes: the manifests rendered from azure_config.yaml, and the HPA's arithmetic."""
