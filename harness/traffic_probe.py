@@ -2,7 +2,8 @@
 as long as a rollout runs, counting every answer by the revision that gave it and every failure with its reason.
 
 Container Apps' ingress names the revision that answered in `x-ms-revision-name` (the emulator's does too); where a
-front end does not, answers are counted under "?".
+front end does not, answers are counted under "?". The emulator's ingress also names the replica
+(`x-ms-replica-name`), counted in `replicas`.
 """
 
 import collections
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-REVISION_HEADER = "x-ms-revision-name"
+REVISION_HEADER, REPLICA_HEADER = "x-ms-revision-name", "x-ms-replica-name"
 
 
 @dataclass
@@ -27,6 +28,7 @@ class ClosedLoop:
     answers: collections.Counter[str] = field(default_factory=collections.Counter)
     failures: list[str] = field(default_factory=list)
     failures_by_revision: collections.Counter[str] = field(default_factory=collections.Counter)
+    replicas: collections.Counter[str] = field(default_factory=collections.Counter)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
@@ -43,6 +45,7 @@ class ClosedLoop:
                     continue
                 revision = response.headers.get(REVISION_HEADER, "?")
                 self.answers[revision] += 1
+                self.replicas[response.headers.get(REPLICA_HEADER, "?")] += 1
                 if response.status_code != 200:
                     self.failures.append(f"{path}: HTTP {response.status_code} from {revision}: {response.text[:200]}")
                     self.failures_by_revision[revision] += 1

@@ -230,6 +230,9 @@ class LoadSection(Section):
     users: int = Field(default=10, ge=1, le=1000)
     spawn_rate: float = Field(default=5, gt=0)
     duration_s: float = Field(default=60, gt=0, le=3600)
+    workers: int = Field(
+        default=1, ge=1, le=64, description="locust worker processes (beyond 1: a master and N workers)."
+    )
     task_weights: dict[Endpoint, int] = {"health": 1, "models_list": 1, "predict": 6, "predict_custom": 2}
     thresholds: LoadThresholds = LoadThresholds()
 

@@ -41,6 +41,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--retry-after", type=int, default=0, help="Retry-After seconds on long-running operations")
     parser.add_argument("--poll-hold", type=float, default=0.25, help="seconds a poll may wait for completion")
     parser.add_argument("--settle", type=float, default=0.05, help="seconds a simple long-running operation takes")
+    parser.add_argument(
+        "--scale-clock", type=float, default=1.0, help="factor on Container Apps' scaling timings (0 < f <= 1)"
+    )
     parser.add_argument("--blob-endpoint", default="https://{name}.blob.core.windows.net/")
     parser.add_argument("--ready-file", type=Path, default=None, help="write the readiness JSON here too")
     parser.add_argument("--parent-pid", type=int, default=None, help="stop (and clean up) when this process is gone")
@@ -107,6 +110,7 @@ def _settings(
         settle_s=args.settle,
         instance=args.instance or uuid.uuid4().hex[:12],
         blob_endpoint=args.blob_endpoint,
+        scale_clock=args.scale_clock,
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from harness.arm_emulator.app_ingress import Ingress, Target
 from harness.arm_emulator.app_revisions import Revision, RevisionLauncher, RevisionPlan
 from harness.arm_emulator.app_routing import Router
+from harness.arm_emulator.app_scaler import Autoscaler
 from harness.arm_emulator.container_runtime import ContainerRuntime
 from harness.arm_emulator.container_specs import RuntimeFailure
 from harness.arm_emulator.lro import utc_now
@@ -50,13 +51,14 @@ class _App:
 
 
 class AppHost:
-    def __init__(self, runtime: ContainerRuntime) -> None:
+    def __init__(self, runtime: ContainerRuntime, scale_clock: Callable[[], float] = lambda: 1.0) -> None:
         self.runtime = runtime
         self.router = Router()
         self.launcher = RevisionLauncher(runtime, self.router, self._settled)
         self._ingress: Ingress | None = None
         self._apps: dict[str, _App] = {}
         self._lock = threading.RLock()
+        self.autoscaler = Autoscaler(self._running_revisions, self.router, self.launcher, runtime, scale_clock)
 
     @property
     def ingress(self) -> Ingress:
@@ -180,6 +182,7 @@ class AppHost:
             self.remove(app_id)
 
     def shutdown(self) -> None:
+        self.autoscaler.stop()
         self.remove_all()
         if self._ingress is not None:
             self._ingress.shutdown()
@@ -215,6 +218,17 @@ class AppHost:
         return self._ingress.listeners() if self._ingress is not None else {}
 
     # -- internals ------------------------------------------------------------------------------------------------
+    def _running_revisions(self) -> list[tuple[Revision, float]]:
+        """The revisions the autoscaler scales (ready, active, of apps not stopped), each with its drain time."""
+        with self._lock:
+            return [
+                (revision, app.config.grace_s)
+                for app in self._apps.values()
+                if not self.router.is_stopped(app.config.id)
+                for revision in app.revisions.values()
+                if revision.healthy
+            ]
+
     def _require(self, app_id: str, name: str) -> tuple[_App, Revision]:
         app = self._apps.get(app_id.lower())
         revision = app.revisions.get(name.lower()) if app else None

@@ -3,10 +3,10 @@
 One event loop thread serves every listener (one uvicorn server each, on its own 127.0.0.N:port) and forwards with
 one shared httpx.AsyncClient (keep-alive). A listener is bound to an app (requests split by traffic weight, or sent
 to a label's revision when the Host header is `<app>---<label>.<defaultDomain>`) or to one revision. Method, path,
-query, headers and body pass through; hop-by-hop headers do not. Every answer carries `x-ms-revision-name`, the
-revision that served it (an emulator addition: Azure's ingress does not send it). A request that finds no ready
-replica gets 503; one to a stopped app 404, as Azure's front end answers it. A replica that refuses the connection,
-or drops it before answering, is retried on another one.
+query, headers and body pass through; hop-by-hop headers do not. Every answer carries `x-ms-revision-name` and
+`x-ms-replica-name`, the revision and replica that served it (emulator additions: Azure's ingress sends neither).
+A request that finds no ready replica gets 503; one to a stopped app 404, as Azure's front end answers it. A
+replica that refuses the connection, or drops it before answering, is retried on another one.
 """
 
 import asyncio
@@ -34,7 +34,7 @@ HOP_BY_HOP = frozenset(
      b"transfer-encoding", b"upgrade"}
 )  # fmt: skip
 RETRIABLE = (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError)
-REVISION_HEADER = b"x-ms-revision-name"
+REVISION_HEADER, REPLICA_HEADER = b"x-ms-revision-name", b"x-ms-replica-name"
 ATTEMPTS = 3
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0
@@ -106,7 +106,7 @@ class _Proxy:
             raise _NotSent from error
         try:
             out = [(name, value) for name, value in response.headers.raw if name.lower() not in HOP_BY_HOP]
-            out.append((REVISION_HEADER, pick.revision.encode()))
+            out += [(REVISION_HEADER, pick.revision.encode()), (REPLICA_HEADER, pick.replica.name.encode())]
             await send({"type": "http.response.start", "status": response.status_code, "headers": out})
             async for chunk in response.aiter_raw():
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})

@@ -59,6 +59,8 @@ class Revision:
     generation: int = 0
     settled: threading.Event = field(default_factory=threading.Event)
     address: str | None = None  # the revision's own ingress listener
+    plan: RevisionPlan | None = None  # what its replicas were last started from (the autoscaler starts more of them)
+    pending: int = 0  # replicas a scale-out asked for whose containers are not up yet
 
     @property
     def healthy(self) -> bool:
@@ -87,6 +89,7 @@ class RevisionLauncher:
 
     def __init__(self, runtime: ContainerRuntime, router: Router, on_settled: Callable[[Revision], None]) -> None:
         self.runtime, self.router, self.on_settled = runtime, router, on_settled
+        self._pending = threading.Lock()
 
     def launch(self, revision: Revision) -> None:
         revision.generation += 1
@@ -108,7 +111,8 @@ class RevisionLauncher:
             plan = revision.plan_for()
             if plan.pull_denied:
                 raise RuntimeFailure("ImagePullFailure", plan.pull_denied)
-            replicas = self._start_replicas(revision, plan, generation)
+            revision.plan = plan
+            replicas = self._start_replicas(revision, plan, generation, plan.replicas)
             self._await_ready(revision, plan, replicas, generation)
         except _Cancelled:
             return
@@ -129,9 +133,46 @@ class RevisionLauncher:
         self.on_settled(revision)
         self._monitor(revision, plan, generation)
 
-    def _start_replicas(self, revision: Revision, plan: RevisionPlan, generation: int) -> list[Replica]:
+    def scale_out(self, revision: Revision, count: int) -> None:
+        """Start `count` more replicas of a running revision; each takes requests once its probes pass. One that
+        fails to start or to become ready is removed (the autoscaler may try again)."""
+        plan, generation = revision.plan, revision.generation
+        if plan is None or count < 1:
+            return
+        with self._pending:
+            revision.pending += count
+        started: list[Replica] = []
+
+        def started_one(replica: Replica) -> None:
+            started.append(replica)
+            with self._pending:
+                revision.pending -= 1
+
+        def start() -> None:
+            try:
+                self._start_replicas(revision, plan, generation, count, started_one)
+                self._await_ready(revision, plan, started, generation)
+            except _Cancelled:
+                pass
+            except Exception as error:  # a replica that cannot start is not the revision failing
+                log.warning("revision %s: new replica(s) did not become ready: %s", revision.name, error)
+                self.retire(revision, [replica for replica in started if not replica.ready], grace_s=0)
+            finally:
+                with self._pending:
+                    revision.pending -= count - len(started)
+
+        threading.Thread(target=start, daemon=True, name=f"scale-out-{revision.name}").start()
+
+    def _start_replicas(
+        self,
+        revision: Revision,
+        plan: RevisionPlan,
+        generation: int,
+        count: int,
+        on_started: Callable[[Replica], None] | None = None,
+    ) -> list[Replica]:
         replicas = []
-        for _ in range(plan.replicas):
+        for _ in range(count):
             name = f"{revision.name}-{uuid.uuid4().hex[:10]}"
             replica = Replica(name=name, runtime_id=f"{revision.app_id}/revisions/{revision.name}/replicas/{name}")
             spec = GroupSpec(
@@ -147,6 +188,8 @@ class RevisionLauncher:
             revision.replicas.append(replica)
             self.router.add_replicas(revision.app_id, revision.name, [replica])
             replicas.append(replica)
+            if on_started is not None:
+                on_started(replica)
         return replicas
 
     def _await_ready(self, revision: Revision, plan: RevisionPlan, replicas: list[Replica], generation: int) -> None:

@@ -100,6 +100,12 @@ class Router:
                 replica.stopping = True
             return replicas
 
+    def in_flight(self, app: str, revision: str) -> int:
+        """Requests the revision's routed replicas are answering now: the HTTP scale rule's measure."""
+        with self._lock:
+            routes = self._apps.get(app.lower())
+            return sum(replica.in_flight for replica in (routes.replicas.get(revision.lower(), []) if routes else []))
+
     def ready_count(self, app: str, revision: str) -> int:
         with self._lock:
             routes = self._apps.get(app.lower())

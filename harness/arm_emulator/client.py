@@ -135,6 +135,14 @@ class ArmEmulator:
     def clear_faults(self) -> None:
         self._control("DELETE", "/faults")
 
+    def set_scale_clock(self, factor: float) -> None:
+        """Container Apps' scaling timings (15 s window, polling interval, cooldown) times `factor` from now on."""
+        self._control("PUT", "/scale-clock", {"factor": factor})
+
+    def scaling_events(self) -> list[dict[str, Any]]:
+        """Every replica count change the emulator's autoscaler made: time, revision, from, to and why."""
+        return list(self._control("GET", "/scaling")["value"])
+
     def resources(self) -> list[dict[str, Any]]:
         return list(self._control("GET", "/resources")["value"])
 

@@ -277,6 +277,21 @@ class ContainerRuntime:
             for container in self._containers(resource_id)
         }
 
+    def cpu_seconds(self, resource_id: str) -> float | None:
+        """CPU time the group's running containers have used so far (cgroup accounting); None when none runs."""
+        used = None
+        for container in self._containers(resource_id):
+            if container.status != "running":
+                continue
+            try:
+                stats = self.client.api.stats(container.id, stream=False, one_shot=True)
+            except docker.errors.APIError:
+                continue
+            total = (stats.get("cpu_stats") or {}).get("cpu_usage", {}).get("total_usage")
+            if total is not None:
+                used = (used or 0.0) + total / 1e9
+        return used
+
     def logs(self, resource_id: str, container_name: str, *, tail: int | None, timestamps: bool) -> str | None:
         for container in self._containers(resource_id):
             if container.labels.get(CONTAINER_LABEL) == container_name:

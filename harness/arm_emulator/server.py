@@ -7,6 +7,8 @@ ARM paths go to the ResourceManager (lists to ResourceLists); `/_emulator/...` i
   GET  /_emulator/listeners    every container app ingress listener (key, address)
   GET  /_emulator/requests     the request log              DELETE /_emulator/requests clear it
   POST /_emulator/faults       add a fault rule (faults.py) GET / DELETE /_emulator/faults  list / clear
+  PUT  /_emulator/scale-clock  {"factor": f}: Container Apps' scaling timings times f (app_scaler.py)
+  GET  /_emulator/scaling      every replica count change the autoscaler made
   POST /_emulator/reset        delete every resource and container, clear faults, operations and the log
 """
 
@@ -367,6 +369,14 @@ class ArmEmulatorServer:
         if path == "/faults" and method == "DELETE":
             self.faults.clear()
             return 204, None, {}
+        if path == "/scale-clock" and method == "PUT":
+            factor = self._json(raw).get("factor")
+            if not isinstance(factor, int | float) or not 0 < factor <= 1:
+                raise ArmError(400, "InvalidRequestContent", f"'factor' must be a number in (0, 1], not {factor!r}.")
+            self.ctx.scale_clock = float(factor)
+            return 200, {"factor": self.ctx.scale_clock}, {}
+        if path == "/scaling" and method == "GET":
+            return 200, {"value": self.ctx.apps.autoscaler.events() if self.ctx.apps_started else []}, {}
         if path == "/reset" and method == "POST":
             self.faults.clear()
             removed = self.manager.remove_everything()

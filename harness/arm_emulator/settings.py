@@ -33,6 +33,8 @@ class EmulatorSettings:
     instance: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     # Blob endpoint template for storage accounts; {name} is replaced (e.g. an Azurite URL).
     blob_endpoint: str = "https://{name}.blob.core.windows.net/"
+    # Container Apps' scaling timings (15 s concurrency window, pollingInterval, cooldownPeriod) times this factor.
+    scale_clock: float = 1.0
 
     def __post_init__(self) -> None:
         if not self.host.startswith("127.") and self.host not in {"localhost", "::1"}:
@@ -43,5 +45,7 @@ class EmulatorSettings:
             raise ValueError("the bearer token must not be empty")
         if self.registry is not None and not REGISTRY_ADDRESS.match(self.registry):
             raise ValueError(f"registry {self.registry!r} is not a loopback host:port")
+        if not 0 < self.scale_clock <= 1:
+            raise ValueError(f"scale clock factor {self.scale_clock} is not in (0, 1]")
         if self.retry_after_s < 0 or self.poll_hold_s < 0 or self.settle_s < 0:
             raise ValueError("retry_after_s, poll_hold_s and settle_s must not be negative")

@@ -26,11 +26,25 @@ class Budget:
     """B3: sub-millisecond requests; a shared machine's speed drifts by 30% from second to second: many short pairs."""
     custom_fits: Bursts
     """B4, B5: 20 ms requests; bursts long enough that opening the connections one by one is a small part."""
+    load_generator_runs: Bursts
+    """B8: locust runs per side (each starts its processes: a few seconds more than its length)."""
 
 
 BUDGETS: dict[str, Budget] = {
-    "short": Budget(model_rounds=40, http_rounds=40, cheap_requests=Bursts(6, 1), custom_fits=Bursts(3, 2)),
-    "full": Budget(model_rounds=200, http_rounds=200, cheap_requests=Bursts(15, 2), custom_fits=Bursts(7, 5)),
+    "short": Budget(
+        model_rounds=40,
+        http_rounds=40,
+        cheap_requests=Bursts(6, 1),
+        custom_fits=Bursts(3, 2),
+        load_generator_runs=Bursts(2, 5),
+    ),
+    "full": Budget(
+        model_rounds=200,
+        http_rounds=200,
+        cheap_requests=Bursts(15, 2),
+        custom_fits=Bursts(7, 5),
+        load_generator_runs=Bursts(4, 10),
+    ),
 }
 
 

@@ -53,6 +53,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="seconds of load in tests/load (default: testing.load.duration_s)",
     )
+    group.addoption(
+        "--load-workers",
+        type=int,
+        default=None,
+        help="locust worker processes for the load and autoscale suites (default: testing.load.workers)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:

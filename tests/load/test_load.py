@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.load.gate import SloViolations, evaluate, run_locust
+from harness.load.gate import LoadRun, SloViolations, evaluate, run_locust
 from harness.pytest_plugin.deployment import HarnessOptions
 from harness.pytest_plugin.reports import reports_dir
 from provisioning.config import ProjectConfig
@@ -16,9 +16,14 @@ def test_slos_hold_under_load(
     load = project_config.testing.load
     duration = pytestconfig.getoption("--load-duration") or load.duration_s
     reports = reports_dir(pytestconfig)
-    report = run_locust(live_url, load, duration_s=duration, reports=reports, api_key=harness_options.api_key)
+    workers = pytestconfig.getoption("--load-workers") or load.workers
+    report = run_locust(
+        live_url, load, duration_s=duration, reports=reports, api_key=harness_options.api_key,
+        run=LoadRun(workers=workers),
+    )  # fmt: skip
     print(
-        f"\nload: {report.total.requests} requests, {report.total.rps:.1f} req/s, "
+        f"\nload ({workers} locust worker{'s' if workers > 1 else ''}): {report.total.requests} requests, "
+        f"{report.total.rps:.1f} req/s, "
         f"{report.total.failures} failures, p95 {report.total.p95_ms:.0f} ms ({report.html})"
     )
     assert report.total.requests > 0

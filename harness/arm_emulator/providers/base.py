@@ -70,6 +70,10 @@ class Context:
     _runtime: "ContainerRuntime | None" = None
     _runtime_lock: threading.Lock = field(default_factory=threading.Lock)
     _apps: "AppHost | None" = None
+    scale_clock: float = 1.0  # the factor on Container Apps' scaling timings (app_scaler.py); the control API sets it
+
+    def __post_init__(self) -> None:
+        self.scale_clock = self.settings.scale_clock
 
     @property
     def runtime(self) -> "ContainerRuntime":
@@ -91,7 +95,7 @@ class Context:
             if self._apps is None:
                 from harness.arm_emulator.app_host import AppHost
 
-                self._apps = AppHost(runtime)
+                self._apps = AppHost(runtime, scale_clock=lambda: self.scale_clock)
             return self._apps
 
     @property

@@ -15,14 +15,19 @@ The contract with code that deploys to it (and with Azure, where the emulator di
   the probes' deadline passes (initialDelaySeconds + periodSeconds * failureThreshold of startup plus readiness;
   240 s without probes), or when the app may not pull the image (see container_app_pulls: the system identity
   needs AcrPull on the registry; assign it, then restart the revision or create a new one).
-- Each active revision runs max(1, scale.minReplicas) replicas (no autoscaling), each a Docker container of the
-  image on its own 127.0.0.N publishing `ingress.targetPort`; env values and secretRefs are resolved.
+- Each active revision starts max(1, scale.minReplicas) replicas, each a Docker container of the image on its own
+  127.0.0.N publishing `ingress.targetPort`; env values and secretRefs are resolved. Once it is ready, its scale
+  rules (http concurrentRequests, custom cpu/memory) move its replica count between max(1, minReplicas) and
+  maxReplicas from the load its ingress measures and the CPU its containers use (app_scaler.py; no scale to zero),
+  with Container Apps' timings times the scale clock (`--scale-clock`, PUT /_emulator/scale-clock).
+  GET .../revisions/{name}/replicas lists them (runningState Running once ready).
 - Addresses, plain HTTP (Azure's are HTTPS FQDNs: build `https://{fqdn}` there, `http://{fqdn}` here):
   `configuration.ingress.fqdn` is `127.0.0.N:<targetPort>`, the app's ingress, splitting requests by weight over
   ready revisions; `latestRevisionFqdn` and each revision's `fqdn` are `127.0.0.M:<targetPort>` listeners that
   send only to that revision. A label has no address of its own: send to the app's fqdn with the Host header
   `<app>---<label>.<environment defaultDomain>`. Every answer through the ingress carries the response header
-  `x-ms-revision-name` (the emulator's addition; Azure does not send it) naming the revision that served it.
+  `x-ms-revision-name` and `x-ms-replica-name` (the emulator's additions; Azure sends neither) naming the revision
+  and the replica that served it.
 - Traffic: see app_host (`latestRevision: true` is the latest ready revision; Single mode moves all traffic to a
   new revision once it is ready, then deactivates the old one). A revision gets requests only while ready;
   deactivation stops new requests first, lets in-flight ones finish, then stops the containers.

@@ -48,6 +48,13 @@ class RevisionState:
         return f"revision {self.name} {states}" + (f": {self.error}" if self.error else "")
 
 
+@dataclass(frozen=True)
+class ReplicaState:
+    name: str
+    running: bool  # Container Apps' runningState Running: started and passing its readiness probe
+    created: str | None = None
+
+
 class Revisions:
     """The revisions operations of one app, read-only."""
 
@@ -65,6 +72,21 @@ class Revisions:
         revisions = self._clients.container_apps.container_apps_revisions
         with arm_operation(f"listing the revisions of {self._app}"):
             return [RevisionState.of(r) for r in revisions.list_revisions(self._resource_group, self._app)]
+
+
+    def replicas(self, name: str) -> list[ReplicaState]:
+        """The revision's replicas now (an autoscaled revision's count moves with its load)."""
+        operations = self._clients.container_apps.container_apps_revision_replicas
+        with arm_operation(f"listing the replicas of revision {name}"):
+            found = operations.list_replicas(self._resource_group, self._app, name).value or []
+        return [
+            ReplicaState(
+                name=str(replica.name),
+                running=replica.properties.running_state == "Running",
+                created=str(replica.properties.created_time) if replica.properties.created_time else None,
+            )
+            for replica in found
+        ]
 
 
 def traffic_weights(app: Any) -> dict[str, int]:
