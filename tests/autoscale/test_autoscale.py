@@ -29,7 +29,7 @@ pytestmark = pytest.mark.autoscale
 
 SCALE_CLOCK = 0.05
 """Container Apps' scaling timings x 0.05: the 15 s window 0.75 s, polling 30 s 1.5 s, the 300 s cooldown 15 s."""
-STEP_SECONDS = 6
+STEP_SECONDS = 8
 """Each of the step shape's four steps; users climb to `users_for` in them (shapes.py)."""
 
 
