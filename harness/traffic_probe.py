@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from harness.background import in_background
+
 REVISION_HEADER, REPLICA_HEADER = "x-ms-revision-name", "x-ms-replica-name"
 
 
@@ -63,11 +65,5 @@ def running_probe(
     base_url: str, paths: Sequence[str] = ("/health",), headers: Mapping[str, str] | None = None
 ) -> Iterator[ClosedLoop]:
     """A ClosedLoop on its own thread for the duration of the block (stopped and joined on the way out)."""
-    loop = ClosedLoop(base_url, paths, dict(headers or {}))
-    thread = threading.Thread(target=loop.run, name="traffic-probe", daemon=True)
-    thread.start()
-    try:
+    with in_background(ClosedLoop(base_url, paths, dict(headers or {})), "traffic-probe") as loop:
         yield loop
-    finally:
-        loop.stop()
-        thread.join(30)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from harness.background import in_background
 from provisioning.environments.azure.container_apps.revisions import ReplicaState
 
 
@@ -56,10 +57,5 @@ class ReplicaWatch:
 def watching(read: Callable[[], Sequence[ReplicaState]], interval_s: float = 0.5) -> Iterator[ReplicaWatch]:
     watch = ReplicaWatch(read, interval_s)
     watch.sample()
-    thread = threading.Thread(target=watch.run, name="replica-watch", daemon=True)
-    thread.start()
-    try:
-        yield watch
-    finally:
-        watch.stop()
-        thread.join(10)
+    with in_background(watch, "replica-watch") as running:
+        yield running

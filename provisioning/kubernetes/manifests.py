@@ -21,6 +21,12 @@ def labels(project: ProjectConfig, version: str) -> dict[str, str]:
     return {"app.kubernetes.io/name": name, "app.kubernetes.io/version": version, "app.kubernetes.io/part-of": name}
 
 
+def _object(api_version: str, kind: str, project: ProjectConfig, version: str, spec: Manifest) -> Manifest:
+    """A manifest named after the image, labelled with it and its version."""
+    metadata = {"name": project.deployment.image_name, "labels": labels(project, version)}
+    return {"apiVersion": api_version, "kind": kind, "metadata": metadata, "spec": spec}
+
+
 def _probe(port: int, *, period_s: int, failures: int, timeout_s: int, initial_delay_s: int = 0) -> Manifest:
     probe = {
         "httpGet": {"path": "/health", "port": port, "scheme": "HTTP"},
@@ -65,45 +71,31 @@ def deployment(project: ProjectConfig, image: str, version: str) -> Manifest:
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
     }
     pod_labels = labels(project, version)
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": settings.image_name, "labels": pod_labels},
-        "spec": {
-            "replicas": scale.min_replicas,
-            "selector": {"matchLabels": {"app.kubernetes.io/name": settings.image_name}},
-            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-            "template": {
-                "metadata": {"labels": pod_labels},
-                "spec": {
-                    "automountServiceAccountToken": False,
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "fsGroup": IMAGE_USER_ID,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
-                    "containers": [container],
-                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
-                    "terminationGracePeriodSeconds": 30,
-                },
-            },
-        },
+    pod_security = {"runAsNonRoot": True, "fsGroup": IMAGE_USER_ID, "seccompProfile": {"type": "RuntimeDefault"}}
+    pod = {
+        "automountServiceAccountToken": False,
+        "securityContext": pod_security,
+        "containers": [container],
+        "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
+        "terminationGracePeriodSeconds": 30,
     }
+    spec = {
+        "replicas": scale.min_replicas,
+        "selector": {"matchLabels": {"app.kubernetes.io/name": settings.image_name}},
+        "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+        "template": {"metadata": {"labels": pod_labels}, "spec": pod},
+    }
+    return _object("apps/v1", "Deployment", project, version, spec)
 
 
 def service(project: ProjectConfig, version: str) -> Manifest:
     """A ClusterIP Service on port 80 (put an Ingress or a LoadBalancer in front as your cluster does)."""
-    name = project.deployment.image_name
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": name, "labels": labels(project, version)},
-        "spec": {
-            "type": "ClusterIP",
-            "selector": {"app.kubernetes.io/name": name},
-            "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
-        },
+    spec = {
+        "type": "ClusterIP",
+        "selector": {"app.kubernetes.io/name": project.deployment.image_name},
+        "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
     }
+    return _object("v1", "Service", project, version, spec)
 
 
 def horizontal_pod_autoscaler(project: ProjectConfig, version: str) -> Manifest:
@@ -115,37 +107,21 @@ def horizontal_pod_autoscaler(project: ProjectConfig, version: str) -> Manifest:
         raise DeploymentError("the HPA scales on CPU: set deployment.autoscale.cpu_percent")
     if scale.min_replicas < 1:
         raise DeploymentError("an HPA cannot scale to zero: set deployment.autoscale.min_replicas to 1 or more")
-    return {
-        "apiVersion": "autoscaling/v2",
-        "kind": "HorizontalPodAutoscaler",
-        "metadata": {"name": name, "labels": labels(project, version)},
-        "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
-            "minReplicas": scale.min_replicas,
-            "maxReplicas": scale.max_replicas,
-            "metrics": [
-                {
-                    "type": "Resource",
-                    "resource": {
-                        "name": "cpu",
-                        "target": {"type": "Utilization", "averageUtilization": scale.cpu_percent},
-                    },
-                }
-            ],
-            "behavior": {"scaleDown": {"stabilizationWindowSeconds": scale.cooldown_s}},
-        },
+    cpu = {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": scale.cpu_percent}}
+    spec = {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+        "minReplicas": scale.min_replicas,
+        "maxReplicas": scale.max_replicas,
+        "metrics": [{"type": "Resource", "resource": cpu}],
+        "behavior": {"scaleDown": {"stabilizationWindowSeconds": scale.cooldown_s}},
     }
+    return _object("autoscaling/v2", "HorizontalPodAutoscaler", project, version, spec)
 
 
 def pod_disruption_budget(project: ProjectConfig, version: str) -> Manifest:
     """At most one pod away at a time for node drains and upgrades, so two or more replicas keep serving."""
-    name = project.deployment.image_name
-    return {
-        "apiVersion": "policy/v1",
-        "kind": "PodDisruptionBudget",
-        "metadata": {"name": name, "labels": labels(project, version)},
-        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": name}}},
-    }
+    spec = {"maxUnavailable": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": project.deployment.image_name}}}
+    return _object("policy/v1", "PodDisruptionBudget", project, version, spec)
 
 
 def render(project: ProjectConfig, image: str, version: str) -> dict[str, Manifest]:

@@ -5,11 +5,22 @@ from typing import Any
 import httpx
 from azure.mgmt.appcontainers import models as aca
 
+from provisioning.config import AutoscaleSection, ProjectConfig, with_azure_target
+
 from .conftest import LOCATION, ArmClients
 
 PORT = 8001
 APP = "garch-api"
 ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+ONE_REPLICA = {"GARCH_DEPLOYMENT__AUTOSCALE__MIN_REPLICAS": "1", "GARCH_DEPLOYMENT__AUTOSCALE__MAX_REPLICAS": "1"}
+"""These tests are about deploying and rolling out: one replica a revision, no scaling (tests/autoscale scales)."""
+
+
+def one_replica_project() -> ProjectConfig:
+    """The default configuration on Container Apps, with one replica a revision (ONE_REPLICA's reason)."""
+    project = with_azure_target(ProjectConfig(), "container_apps")
+    one = AutoscaleSection(min_replicas=1, max_replicas=1)
+    return project.model_copy(update={"deployment": project.deployment.model_copy(update={"autoscale": one})})
 
 
 def make_environment(clients: ArmClients, group: str, name: str = "garch-env") -> aca.ManagedEnvironment:

@@ -15,6 +15,7 @@ from harness.derived_images import forecast_bug_release, next_release
 from harness.traffic_probe import REVISION_HEADER
 from provisioning.environments.image import docker_client
 
+from .aca_requests import ONE_REPLICA
 from .conftest import ArmClients
 from .test_cli_state import Cli, cli, cli_env, one_line, state_in  # noqa: F401 (fixtures)
 
@@ -50,7 +51,7 @@ def test_a_broken_release_is_refused_a_good_one_rolled_out_and_rollback_returns(
     tmp_path: Path,
     releases: dict[str, str],
 ) -> None:
-    env = {**cli_env, **CONTAINER_APPS, **QUICK_STEPS}
+    env = {**cli_env, **CONTAINER_APPS, **QUICK_STEPS, **ONE_REPLICA}
     deployed = cli("--action", "deploy", "--env", "prod", env=env)
     assert deployed.returncode == 0, deployed.stderr
     state = state_in(tmp_path)

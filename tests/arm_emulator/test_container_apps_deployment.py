@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from harness.arm_emulator.client import ArmEmulator
-from provisioning.config import ProjectConfig, RolloutSection, with_azure_target
+from provisioning.config import RolloutSection
 from provisioning.environments.azure.container_apps.app_spec import ACR_PULL
 from provisioning.environments.azure.container_apps.deployment import ContainerAppsDeployment
 from provisioning.environments.azure.container_apps.registry_pull import KEY_VAULT_SECRETS_USER
@@ -18,6 +18,7 @@ from provisioning.environments.azure.settings import AzureEnvironment
 from provisioning.errors import RolloutRolledBack
 from provisioning.monitoring.azure_alerts import ACA_NAMESPACE
 
+from .aca_requests import one_replica_project
 from .conftest import ArmClients
 
 pytestmark = pytest.mark.emulator
@@ -38,7 +39,7 @@ def emulated_azure(arm_emulator: ArmEmulator, monkeypatch: pytest.MonkeyPatch) -
 def deployed(
     emulated_azure: AzureEnvironment, local_service_image: str, arm_emulator: ArmEmulator
 ) -> Iterator[ContainerAppsDeployment]:
-    project = with_azure_target(ProjectConfig(), "container_apps")
+    project = one_replica_project()
     deployment = ContainerAppsDeployment(
         project, emulated_azure, env={"WEB_CONCURRENCY": "1"}, secure_env={"API_KEY": API_KEY},
         local_image=local_service_image,
@@ -114,7 +115,7 @@ def test_key_vault_secrets_are_read_by_the_apps_identity_and_teardown_purges_the
 ) -> None:
     """azure.secrets key_vault: the app's configuration holds Key Vault URLs only, its identity reads them (the API
     key reaches the service), and the vault a group deletion only soft-deletes is purged by teardown."""
-    project = with_azure_target(ProjectConfig(), "container_apps")
+    project = one_replica_project()
     project = project.model_copy(update={"azure": project.azure.model_copy(update={"secrets": "key_vault"})})
     deployment = ContainerAppsDeployment(
         project, emulated_azure, env={"WEB_CONCURRENCY": "1"}, secure_env={"API_KEY": API_KEY},

@@ -73,7 +73,6 @@ class Revisions:
         with arm_operation(f"listing the revisions of {self._app}"):
             return [RevisionState.of(r) for r in revisions.list_revisions(self._resource_group, self._app)]
 
-
     def replicas(self, name: str) -> list[ReplicaState]:
         """The revision's replicas now (an autoscaled revision's count moves with its load)."""
         operations = self._clients.container_apps.container_apps_revision_replicas
