@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 REPORTS := reports
 PYTEST := $(PY) -m pytest
 
-.PHONY: help install run test test-tox-fresh-clone test-unit test-versions test-process test-benchmark test-local test-prod-emulator test-prod-emulator-live test-emulator test-prod coverage-report image push-image lint clean
+.PHONY: cost-report help install run test test-tox-fresh-clone test-unit test-versions test-process test-benchmark test-local test-prod-emulator test-prod-emulator-live test-emulator test-prod coverage-report image push-image lint clean
 
 help:
 	@echo "make run    deploy (image in a container, or a process), run every live suite, report, tear down"
@@ -61,6 +61,7 @@ test:
 	$(STAGE) test-benchmark $(MAKE) test-benchmark
 	$(STAGE) test-local $(MAKE) test-local
 	$(STAGE) test-prod-emulator $(MAKE) test-prod-emulator
+	$(STAGE) cost-report $(MAKE) cost-report
 	$(STAGE) coverage-report $(MAKE) coverage-report
 	@$(STAGE) --report
 
@@ -120,6 +121,14 @@ test-prod-emulator-live: install
 	$(PYTEST) -m deploy --env prod --azure-emulator $(LIVE_ARGS) $(COV_ARGS) --junitxml=$(REPORTS)/junit-prod-emulator.xml
 	$(PYTEST) -m deploy --env prod --azure-emulator --azure-target container_apps $(LIVE_ARGS) $(COV_ARGS) \
 		--reports-dir $(REPORTS)/container-apps --junitxml=$(REPORTS)/junit-prod-emulator-apps.xml
+
+# reports/cost.md and cost.json: each target's month from the price snapshot, and what the prod rehearsals cost (from
+# their ARM request logs). Exit 3 means the snapshot lacks a price the configured target needs: reported, named,
+# and not a failure of the code under test.
+cost-report: install
+	@$(PY) -m provisioning.cli --action cost --reports-dir $(REPORTS) > /dev/null; status=$$?; \
+	sed -n '1,/^## /p' $(REPORTS)/cost.md | grep '^|'; grep -A8 '^## One harness session' $(REPORTS)/cost.md || true; \
+	[ $$status -eq 0 ] || [ $$status -eq 3 ]
 
 EMULATOR_COVERAGE := .coverage-emulator
 test-emulator: install

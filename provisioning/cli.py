@@ -4,6 +4,7 @@ Also runnable as `python mlops_deploy.py ...`. Every failure ends in one line on
 """
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -37,7 +38,10 @@ ACTIONS = {
     "publish": "fit, evaluate and publish the configured models to --env's model store",
     "models": "list the current model versions in --env's model store and how they scored",
     "manifests": "AKS: write the Deployment, Service, HPA and PodDisruptionBudget for this config into --out",
+    "cost": "monthly cost per resource on each target from the price snapshot, and the last prod sessions' cost",
+    "prices": "the price snapshot's date and size (--refresh: rebuild it from Azure's Retail Prices API)",
 }
+EXIT_INCOMPLETE_PRICES = 3
 PROVISIONING_ACTIONS = frozenset({"deploy", "test", "full"})
 
 
@@ -65,6 +69,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "(Container Apps rolls it out as a canary)",
     )
     parser.add_argument("--out", type=Path, default=Path("k8s"), help="manifests: the directory to write them to")
+    parser.add_argument("--refresh", action="store_true", help="prices: fetch the snapshot from prices.azure.com")
     parser.add_argument("--keep", action="store_true", help="full: leave the deployment up afterwards")
     parser.add_argument("--pytest-args", default="", help="extra arguments for the live suites, quoted")
     parser.add_argument("--duration", type=float, default=None, help="monitor: stop after this many seconds")
@@ -222,6 +227,52 @@ def manifests(args: argparse.Namespace, config: ProjectConfig) -> int:
     return 0
 
 
+def write_cost_report(config: ProjectConfig, reports: Path) -> tuple[str, str | None]:
+    """reports/cost.md and cost.json: every target's month and the sessions whose ARM request logs are in `reports`.
+    Returns the markdown and, when the configured target needs a price the snapshot lacks, why."""
+    from provisioning.cost import report
+    from provisioning.cost.estimate import TARGETS, estimate
+    from provisioning.cost.prices import load_snapshot
+    from provisioning.cost.session import session_cost
+
+    snapshot, configured = load_snapshot(), config.azure.target
+    monthly = [estimate(config, snapshot, target) for target in TARGETS]
+    logs = {"container_instances": reports / "arm_requests.json",
+            "container_apps": reports / "container-apps" / "arm_requests.json"}  # fmt: skip
+    sessions = {
+        f"prod rehearsal on {report.TITLES[target]}": found
+        for target, log in logs.items()
+        if (found := session_cost(config, snapshot, target, log)) is not None
+    }
+    text = report.markdown(snapshot, monthly, sessions, configured)
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / "cost.md").write_text(text)
+    (reports / "cost.json").write_text(json.dumps(report.as_json(snapshot, monthly, sessions, configured), indent=1))
+    return text, next(e.missing for e in monthly if e.target == configured)
+
+
+def cost(args: argparse.Namespace, config: ProjectConfig) -> int:
+    """Prints reports/cost.md; exits 3 when the configured target needs a price the snapshot lacks (named)."""
+    text, missing = write_cost_report(config, args.reports_dir)
+    print(text, end="")
+    if missing:
+        print(f"mlops-deploy: the {config.azure.target} estimate is incomplete: {missing}", file=sys.stderr)
+        return EXIT_INCOMPLETE_PRICES
+    return 0
+
+
+def prices(args: argparse.Namespace, config: ProjectConfig) -> int:
+    from provisioning.cost.prices import SNAPSHOT, load_snapshot
+    from provisioning.cost.refresh import refresh
+
+    if args.refresh:
+        print(f"{SNAPSHOT}: {refresh(config.azure.location)} items for {config.azure.location}")
+    snapshot = load_snapshot()
+    regions = sorted({item.armRegionName for item in snapshot.items})
+    print(f"price snapshot of {snapshot.snapshot_date}: {len(snapshot.items)} items ({', '.join(regions)})")
+    return 0
+
+
 def run_suites(args: argparse.Namespace, target: list[str]) -> int:
     """The live suites in a pytest of their own, then the short report."""
     reports = args.reports_dir
@@ -275,8 +326,12 @@ def test(args: argparse.Namespace, config: ProjectConfig) -> int:
     return run_suites(args, ["--api-url", deployment.url] if deployment else ["--env", args.env])
 
 
-def full(args: argparse.Namespace, _: ProjectConfig) -> int:
-    return run_suites(args, ["--env", args.env, *(["--keep"] if args.keep else [])])
+def full(args: argparse.Namespace, config: ProjectConfig) -> int:
+    code = run_suites(args, ["--env", args.env, *(["--keep"] if args.keep else [])])
+    text, missing = write_cost_report(config, args.reports_dir)
+    summary = text.split("\n## ", 1)[0].strip()
+    print(f"\n{summary}\n(per resource: {args.reports_dir / 'cost.md'})" + (f"\ncost: {missing}" if missing else ""))
+    return code
 
 
 def monitor(args: argparse.Namespace, config: ProjectConfig) -> int:
@@ -301,6 +356,8 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, ProjectConfig], int]] = {
     "publish": publish,
     "models": models,
     "manifests": manifests,
+    "cost": cost,
+    "prices": prices,
 }
 
 

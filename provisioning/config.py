@@ -303,6 +303,19 @@ class ModelsSection(Section):
         return self
 
 
+class CostSection(Section):
+    """What the monthly estimate assumes about use (`mlops-deploy --action cost`): the rest comes from the config."""
+
+    busy_hours_per_day: float = Field(
+        default=8, ge=0, le=24, description="Hours a day the minimum replicas serve (idle ones cost less on ACA)."
+    )
+    requests_per_month: int = Field(default=2_000_000, ge=0)
+    log_gb_per_day: float = Field(default=0.2, ge=0, description="Logs and telemetry ingested into Log Analytics.")
+    model_store_gb: float = Field(default=0.05, ge=0)
+    aks_node: str = Field(default="D2s v5", description="The AKS node pool's VM meter (Virtual Machines, Linux).")
+    aks_node_allocatable_vcpus: float = Field(default=1.9, gt=0, description="Per node, after the kubelet's reserve.")
+
+
 class ProjectConfig(BaseSettings):
     """The project's configuration; secrets are deliberately not part of it."""
 
@@ -320,6 +333,7 @@ class ProjectConfig(BaseSettings):
     monitoring: MonitoringSection = MonitoringSection()
     testing: TestingSection = TestingSection()
     models: ModelsSection = ModelsSection()
+    cost: CostSection = CostSection()
 
     @classmethod
     def settings_customise_sources(

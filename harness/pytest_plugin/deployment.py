@@ -221,7 +221,10 @@ def deployment_target(request: pytest.FixtureRequest, harness_options: HarnessOp
         patch.setenv("AZURE_INGRESS_SCHEME", "http")  # the emulator's Container Apps ingress is plain HTTP
         yield
     # After the deployment's own teardown: record the ARM calls the rehearsal made, and prove nothing is left.
-    (reports_dir(request.config) / "arm_calls.json").write_text(json.dumps(emulator.arm_calls(), indent=1))
+    reports = reports_dir(request.config)
+    (reports / "arm_calls.json").write_text(json.dumps(emulator.arm_calls(), indent=1))
+    requests = [entry for entry in emulator.requests() if entry["kind"] != "poll"]
+    (reports / "arm_requests.json").write_text(json.dumps(requests, indent=1))
     emulator.assert_holds_nothing()
 
 
