@@ -193,4 +193,5 @@ def test_the_run_report_names_the_deployment_its_suites_ran_against(tmp_path: Pa
     assert tore_down and reported, result.stdout
     assert reported.group(1) == tore_down.group(1)
     assert "result: PASSED" in result.stdout
+    assert "What it costs" in result.stdout and (tmp_path / "reports" / "cost.json").is_file()  # the estimate's summary
     assert "Benchmarks are automatically disabled" not in result.stdout + result.stderr
