@@ -4,7 +4,6 @@ Also runnable as `python mlops_deploy.py ...`. Every failure ends in one line on
 """
 
 import argparse
-import json
 import os
 import signal
 import subprocess
@@ -227,33 +226,11 @@ def manifests(args: argparse.Namespace, config: ProjectConfig) -> int:
     return 0
 
 
-def write_cost_report(config: ProjectConfig, reports: Path) -> tuple[str, str | None]:
-    """reports/cost.md and cost.json: every target's month and the sessions whose ARM request logs are in `reports`.
-    Returns the markdown and, when the configured target needs a price the snapshot lacks, why."""
-    from provisioning.cost import report
-    from provisioning.cost.estimate import TARGETS, estimate
-    from provisioning.cost.prices import load_snapshot
-    from provisioning.cost.session import session_cost
-
-    snapshot, configured = load_snapshot(), config.azure.target
-    monthly = [estimate(config, snapshot, target) for target in TARGETS]
-    logs = {"container_instances": reports / "arm_requests.json",
-            "container_apps": reports / "container-apps" / "arm_requests.json"}  # fmt: skip
-    sessions = {
-        f"prod rehearsal on {report.TITLES[target]}": found
-        for target, log in logs.items()
-        if (found := session_cost(config, snapshot, target, log)) is not None
-    }
-    text = report.markdown(snapshot, monthly, sessions, configured)
-    reports.mkdir(parents=True, exist_ok=True)
-    (reports / "cost.md").write_text(text)
-    (reports / "cost.json").write_text(json.dumps(report.as_json(snapshot, monthly, sessions, configured), indent=1))
-    return text, next(e.missing for e in monthly if e.target == configured)
-
-
 def cost(args: argparse.Namespace, config: ProjectConfig) -> int:
     """Prints reports/cost.md; exits 3 when the configured target needs a price the snapshot lacks (named)."""
-    text, missing = write_cost_report(config, args.reports_dir)
+    from provisioning.cost.report import write_reports
+
+    text, missing = write_reports(config, args.reports_dir)
     print(text, end="")
     if missing:
         print(f"mlops-deploy: the {config.azure.target} estimate is incomplete: {missing}", file=sys.stderr)
@@ -327,8 +304,10 @@ def test(args: argparse.Namespace, config: ProjectConfig) -> int:
 
 
 def full(args: argparse.Namespace, config: ProjectConfig) -> int:
+    from provisioning.cost.report import write_reports
+
     code = run_suites(args, ["--env", args.env, *(["--keep"] if args.keep else [])])
-    text, missing = write_cost_report(config, args.reports_dir)
+    text, missing = write_reports(config, args.reports_dir)
     summary = text.split("\n## ", 1)[0].strip()
     print(f"\n{summary}\n(per resource: {args.reports_dir / 'cost.md'})" + (f"\ncost: {missing}" if missing else ""))
     return code

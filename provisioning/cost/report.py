@@ -1,10 +1,15 @@
 """The estimates as a person reads them (markdown) and as a machine does (JSON): each target's resources, its
 monthly total, what it assumes, and the price snapshot's date."""
 
+import json
+from pathlib import Path
 from typing import Any
 
-from provisioning.cost.estimate import TargetEstimate
-from provisioning.cost.prices import PriceSnapshot
+from provisioning.config import ProjectConfig
+from provisioning.cost import estimate as estimates
+from provisioning.cost.estimate import TARGETS, TargetEstimate
+from provisioning.cost.prices import PriceSnapshot, load_snapshot
+from provisioning.cost.session import session_cost
 
 TITLES = {"container_instances": "Container Instances", "container_apps": "Container Apps", "aks": "AKS"}
 
@@ -54,3 +59,23 @@ def as_json(
         "monthly": [estimate.as_json() for estimate in monthly],
         "sessions": {name: session.as_json() for name, session in sessions.items()},
     }
+
+
+def write_reports(config: ProjectConfig, reports: Path) -> tuple[str, str | None]:
+    """reports/cost.md and cost.json: every target's month and the sessions whose ARM request logs are in `reports`
+    (the ACI rehearsal's at the top, Container Apps' under container-apps/). Returns the markdown and, when the
+    configured target needs a price the snapshot lacks, why."""
+    snapshot, configured = load_snapshot(), config.azure.target
+    monthly = [estimates.estimate(config, snapshot, target) for target in TARGETS]
+    logs = {"container_instances": reports / "arm_requests.json",
+            "container_apps": reports / "container-apps" / "arm_requests.json"}  # fmt: skip
+    sessions = {
+        f"prod rehearsal on {TITLES[target]}": found
+        for target, log in logs.items()
+        if (found := session_cost(config, snapshot, target, log)) is not None
+    }
+    text = markdown(snapshot, monthly, sessions, configured)
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / "cost.md").write_text(text)
+    (reports / "cost.json").write_text(json.dumps(as_json(snapshot, monthly, sessions, configured), indent=1))
+    return text, next(e.missing for e in monthly if e.target == configured)
