@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 REPORTS := reports
 PYTEST := $(PY) -m pytest
 
-.PHONY: cost-report help install run test test-tox-fresh-clone test-unit test-versions test-process test-benchmark test-local test-prod-emulator test-prod-emulator-live test-emulator test-prod coverage-report image push-image lint clean
+.PHONY: audit sbom supply-chain cost-report help install run test test-tox-fresh-clone test-unit test-versions test-process test-benchmark test-local test-prod-emulator test-prod-emulator-live test-emulator test-prod coverage-report image push-image lint clean
 
 help:
 	@echo "make run    deploy (image in a container, or a process), run every live suite, report, tear down"
@@ -62,6 +62,7 @@ test:
 	$(STAGE) test-local $(MAKE) test-local
 	$(STAGE) test-prod-emulator $(MAKE) test-prod-emulator
 	$(STAGE) cost-report $(MAKE) cost-report
+	$(STAGE) supply-chain $(MAKE) supply-chain
 	$(STAGE) coverage-report $(MAKE) coverage-report
 	@$(STAGE) --report
 
@@ -129,6 +130,21 @@ cost-report: install
 	@$(PY) -m provisioning.cli --action cost --reports-dir $(REPORTS) > /dev/null; status=$$?; \
 	sed -n '1,/^## /p' $(REPORTS)/cost.md | grep '^|'; grep -A8 '^## One harness session' $(REPORTS)/cost.md || true; \
 	[ $$status -eq 0 ] || [ $$status -eq 3 ]
+
+# The SBOMs (CycloneDX JSON) of the image's lock and the harness's environment, in reports/.
+sbom: install
+	$(PY) -m harness.supply_chain sbom --reports $(REPORTS)
+
+# pip-audit over the same two, judged with security/audit-allowlist.yaml: exits 0 passed, 1 findings (or a wrong or
+# expired allow-list entry), 2 not run (the advisory service could not be asked). CI definitions gate on it.
+audit: install
+	$(PY) -m harness.supply_chain audit --reports $(REPORTS)
+
+# In make test: the SBOMs must be written; the audit fails the run on findings and is reported as not run (never as
+# passed) where the advisory service cannot be reached; reports/audit.json says which.
+supply-chain: sbom
+	@$(PY) -m harness.supply_chain audit --reports $(REPORTS); status=$$?; \
+	[ $$status -eq 0 ] || [ $$status -eq 2 ]
 
 EMULATOR_COVERAGE := .coverage-emulator
 test-emulator: install
