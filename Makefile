@@ -7,13 +7,14 @@ PY := $(VENV)/bin/python
 REPORTS := reports
 PYTEST := $(PY) -m pytest
 
-.PHONY: audit sbom supply-chain cost-report help install run test test-tox-fresh-clone test-unit test-versions test-process test-benchmark test-local test-prod-emulator test-prod-emulator-live test-emulator test-prod coverage-report image push-image lint clean
+.PHONY: check audit sbom supply-chain cost-report help install run test test-tox-fresh-clone test-unit test-versions test-process test-benchmark test-local test-prod-emulator test-prod-emulator-live test-emulator test-prod coverage-report image push-image lint clean
 
 help:
 	@echo "make run    deploy (image in a container, or a process), run every live suite, report, tear down"
 	@echo "make test   everything CI runs: unit suites, then every live suite on a process and on the image"
 	@echo "make image  build the service image (garch-mlops:<version>) without any image registry"
 	@echo "make lint   ruff, mypy and the layers contract (import-linter)"
+	@echo "make check  the inner loop: lint, the unit suite, and one live smoke on a process (a couple of minutes)"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +66,11 @@ test:
 	$(STAGE) supply-chain $(MAKE) supply-chain
 	$(STAGE) coverage-report $(MAKE) coverage-report
 	@$(STAGE) --report
+
+# The inner loop: lint, the unit suite (two xdist workers) and the workflows against a fresh process deployment.
+check: lint
+	$(PYTEST) -m unit -n 2 -q
+	$(PYTEST) -m deploy --env process tests/integration/test_workflows.py -q
 
 # With no network but loopback and no Docker engine in reach (as root; scripts/isolated.sh): what `unit` promises.
 test-unit: install
