@@ -95,9 +95,10 @@ def _container_apps(project: ProjectConfig, add: _Priced) -> None:
     memory_active, memory_idle = _after_grant(size.memory_gi * active_s, size.memory_gi * idle_s, grants[1])
     app = f"container app ({replicas} replicas, {busy_hours_per_day:g} h/day busy)"
     service = "Azure Container Apps"
-    add.add(app, service, "Standard vCPU Active Usage", vcpu_active, f"{vcpu_active:,.0f} vCPU-s after the free grant")
+    after = " after the free grant" if period.free_grants else ""
+    add.add(app, service, "Standard vCPU Active Usage", vcpu_active, f"{vcpu_active:,.0f} vCPU-s{after}")
     add.add(app, service, "Standard vCPU Idle Usage", vcpu_idle, f"{vcpu_idle:,.0f} vCPU-s")
-    add.add(app, service, "Standard Memory Active Usage", memory_active, f"{memory_active:,.0f} GiB-s after the grant")
+    add.add(app, service, "Standard Memory Active Usage", memory_active, f"{memory_active:,.0f} GiB-s{after}")
     add.add(app, service, "Standard Memory Idle Usage", memory_idle, f"{memory_idle:,.0f} GiB-s")
     if period.busy_all_the_time:
         return  # a session's requests are the tests': a few thousand, a fraction of a cent
