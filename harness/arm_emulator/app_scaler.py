@@ -99,11 +99,11 @@ class Autoscaler:
                 del self._watches[key]
 
     def _scale(self, revision: Revision, grace_s: float, key: tuple[int, int]) -> None:
-        scale = revision.template.get("scale")
-        rules = ScaleRules.parse(scale if isinstance(scale, dict) else None)
         watch = self._watches.get(key)
-        if watch is None or watch.rules != rules:
-            watch = self._watches[key] = _Watch(rules)
+        if watch is None:  # a revision's template never changes (a new template is a new revision): read it once
+            scale = revision.template.get("scale")
+            watch = self._watches[key] = _Watch(ScaleRules.parse(scale if isinstance(scale, dict) else None))
+        rules = watch.rules
         if not rules.autoscales:
             return
         now, factor = time.monotonic(), self.clock()
