@@ -33,7 +33,7 @@ class ModelStorageSection(Section):
     sku: Literal["Standard_LRS", "Standard_ZRS", "Standard_GRS"] = "Standard_LRS"
     auth: Literal["identity", "connection_string"] = Field(
         default="identity",
-        description="identity: the group's managed identity with Storage Blob Data Reader on the account (no "
+        description="identity: the group's managed identity with Storage Blob Data Reader on the container (no "
         "secret in the group); connection_string: the account key as a secureValue (full access, a fallback).",
     )
 

@@ -14,6 +14,10 @@ from provisioning.waiting import wait_for_http_ok
 
 CONTAINER_PORT = 8001
 STOP_TIMEOUT_S = 10
+# Least privilege: the image's non-root user, nothing written outside /tmp (a small tmpfs for the metrics files),
+# no capability at all (port 8001 needs none) and no way to gain privileges (setuid binaries do nothing).
+HARDENING = {"read_only": True, "cap_drop": ["ALL"], "security_opt": ["no-new-privileges:true"]}
+TMPFS = {"/tmp": "rw,noexec,nosuid,nodev,size=64m"}
 TESTCONTAINERS_SETTINGS = {
     # Ryuk (testcontainers' reaper) needs an image that cannot be pulled without a registry; our own reaper and
     # the session marks (ownership.py) do its job.
@@ -101,7 +105,8 @@ class LocalContainerDeployment(Deployment):
             container.with_volume_mapping(store, store, "ro")
         # (address, port): loopback only, and the same port across restarts; docker-py takes it, the stub does not.
         container.ports[f"{CONTAINER_PORT}/tcp"] = ("127.0.0.1", self._port)  # type: ignore[assignment]
-        container.with_kwargs(labels=self._ownership.labels())
+        container.with_kwargs(labels=self._ownership.labels(), **HARDENING)
+        container.tmpfs.update(TMPFS)
         self._record()  # before the container exists: a record of the session finds it by its label
         container.start()
         self._container_id = container.get_wrapped_container().id

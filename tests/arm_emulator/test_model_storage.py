@@ -60,14 +60,16 @@ def test_the_emulator_refuses_a_public_container_on_a_private_account(
     assert refused.value.status_code == 409 and "PublicAccessNotPermitted" in str(refused.value)
 
 
-def test_the_reader_role_is_on_the_account_for_the_principal(
+def test_the_reader_role_is_on_the_store_container_only_for_the_principal(
     storage: ModelStorage, bare_clients: ArmClients, bare_group: str
 ) -> None:
     storage.ensure("westeurope", "Standard_LRS", {})
     principal = str(uuid.uuid4())
     assignment_id = storage.grant_reader(principal)
     assert storage.grant_reader(principal) == assignment_id  # granting again is the same assignment
-    scope = storage.account_id()
+    scope = f"{storage.account_id()}/blobServices/default/containers/{storage.container}"
+    on_account = bare_clients.authorization.role_assignments.list_for_scope(storage.account_id(), filter="atScope()")
+    assert list(on_account) == []  # not the account: the service reads one container
     assignments = list(bare_clients.authorization.role_assignments.list_for_scope(scope, filter="atScope()"))
     assert [a.id for a in assignments] == [assignment_id]
     (assignment,) = assignments
@@ -103,7 +105,7 @@ def test_a_prod_deployment_gives_its_group_an_identity_that_may_read_the_store(
         assert storage is not None
         group = clients.containers.container_groups.get(deployment.resource_group, deployment.names.container_group)
         assert group.identity.type == "SystemAssigned" and group.identity.principal_id
-        scope = storage.account_id()
+        scope = f"{storage.account_id()}/blobServices/default/containers/{storage.container}"
         (assignment,) = clients.authorization.role_assignments.list_for_scope(scope, filter="atScope()")
         assert assignment.principal_id == group.identity.principal_id
         assert assignment.role_definition_id.endswith(f"/roleDefinitions/{STORAGE_BLOB_DATA_READER}")

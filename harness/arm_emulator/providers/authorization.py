@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 from harness.arm_emulator.errors import ArmError, invalid_property
 from harness.arm_emulator.lro import utc_now
 from harness.arm_emulator.providers.base import Context, ResourceKind
+from harness.arm_emulator.providers.storage import blob_container_exists
 from harness.arm_emulator.routes import ResourceRef
 from harness.arm_emulator.schema import GUID, Obj, Str, required
 from harness.arm_emulator.store import StoredResource
@@ -109,7 +110,7 @@ class RoleAssignments(ResourceKind):
                 "properties.roleDefinitionId", "belongs to another subscription", "InvalidRoleDefinitionId"
             )
         scope = self.scope_of(ref)
-        if scope.count("/") > 2 and ctx.store.get(scope) is None:
+        if scope.count("/") > 2 and ctx.store.get(scope) is None and not blob_container_exists(ctx, scope):
             raise ArmError(
                 400,
                 "InvalidScope",

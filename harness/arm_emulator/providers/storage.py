@@ -134,6 +134,14 @@ class StorageAccounts(ResourceKind):
             return Reply(200 if existing else 201, body)
 
 
+def blob_container_exists(ctx: Context, resource_id: str) -> bool:
+    """Whether `resource_id` names a blob container of an account the emulator holds (a role assignment's scope
+    may be one: containers live inside their account, not in the store)."""
+    account_id, separator, name = resource_id.lower().rpartition("/blobservices/default/containers/")
+    account = ctx.store.get(account_id) if separator and "/" not in name else None
+    return account is not None and name in account.private.get("containers", {})
+
+
 def _container_body(
     account: StoredResource, name: str, request: Any, existing: dict[str, Any] | None
 ) -> dict[str, Any]:

@@ -134,11 +134,12 @@ class ModelStorage:
         return connection_string(self.account, keys[0].value, str(account.primary_endpoints.blob))
 
     def grant_reader(self, principal_id: str) -> str:
-        """Storage Blob Data Reader on the account for `principal_id`; returns the assignment's id."""
-        scope = self.account_id()
+        """Storage Blob Data Reader on the model store's container only (not the account: the service reads one
+        container and nothing else there) for `principal_id`; returns the assignment's id."""
+        scope = f"{self.account_id()}/blobServices/default/containers/{self.container}"
         name = role_assignment_name(scope, principal_id)
         body = role_assignment(self.clients.azure.subscription_id, principal_id)
-        with arm_operation(f"granting Storage Blob Data Reader on {self.account}"):
+        with arm_operation(f"granting Storage Blob Data Reader on {self.account}/{self.container}"):
             assignment = self.clients.authorization.role_assignments.create(scope, name, body)
         return str(assignment.id)
 
