@@ -11,8 +11,11 @@ ENV PATH=/opt/venv/bin:$PATH \
     PIP_NO_CACHE_DIR=1
 COPY requirements/service.lock requirements/service.lock
 COPY build/wheels /wheels
+# Then the installers go: the running service needs neither pip nor setuptools, so the venv holds exactly the lock
+# (what the image's SBOM lists) and no installer's vulnerabilities.
 RUN pip install --no-index --find-links /wheels -r requirements/service.lock \
-    && pip check
+    && pip check \
+    && pip uninstall --yes --quiet setuptools pip
 # The project is not pip-installed (that would need a build backend in the wheelhouse); its code is copied to /app
 # instead. This dist-info, on PYTHONPATH next to it, gives importlib.metadata the name and version of pyproject.toml.
 # It is made apart from the venv so that editing pyproject.toml does not invalidate the venv's layer.
@@ -35,6 +38,8 @@ WORKDIR /app
 COPY --from=builder /metadata/ /app/
 COPY service/ /app/service/
 RUN python -m compileall -q /app/service && python -c "import service.main"
+# What is inside: the CycloneDX SBOM of the installed dependencies (scripts/build_image.sh makes it from the lock).
+COPY build/sbom/service.cdx.json /usr/share/garch-mlops/sbom.cdx.json
 USER garch
 EXPOSE 8001
 # Docker's own check: interval 5 s so `docker inspect` reports healthy within seconds of the models being loaded.
@@ -48,4 +53,5 @@ ARG REVISION=unknown
 LABEL org.opencontainers.image.title="garch-mlops" \
       org.opencontainers.image.description="GARCH volatility forecast API (FastAPI + arch)" \
       org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.revision="${REVISION}"
+      org.opencontainers.image.revision="${REVISION}" \
+      io.garch-mlops.sbom="/usr/share/garch-mlops/sbom.cdx.json"

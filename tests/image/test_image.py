@@ -2,6 +2,7 @@
 within seconds of starting, runs as a non-root user, reports healthy through Docker's HEALTHCHECK and is gone
 after use. Needs a Docker engine (scripts/build_image.sh starts one where it can)."""
 
+import json
 import os
 
 # Before testcontainers is imported: its reaper image cannot be pulled where no registry is reachable (cleanup
@@ -260,3 +261,26 @@ def test_dependencies_install_without_network(built_image: str, docker_client: A
     finally:
         for leftover in docker_client.images.list(name=image_name):
             docker_client.images.remove(leftover.id, force=True)  # both tags and the untagged parent layers
+
+
+# Every distribution in the image's virtual environment, and every component of the SBOM the image carries, as
+# (normalised name, version): the two must be the same set.
+SBOM_AGAINST_INSTALLED = """
+import importlib.metadata as md, json, re, sys, sysconfig
+norm = lambda name: re.sub(r'[-_.]+', '-', name).lower()
+sbom = json.load(open(sys.argv[1]))
+listed = sorted({(norm(c['name']), c['version']) for c in sbom['components']})
+venv = md.distributions(path=[sysconfig.get_paths()['purelib']])
+installed = sorted({(norm(d.metadata['Name']), d.version) for d in venv})
+print(json.dumps({'format': sbom['bomFormat'], 'listed': listed, 'installed': installed}))
+"""
+
+
+def test_the_image_carries_the_sbom_of_exactly_what_it_installed(service: dict[str, Any]) -> None:
+    container = service["container"]
+    labels = service["attrs"]["Config"]["Labels"]
+    result = container.exec(["python", "-c", SBOM_AGAINST_INSTALLED, labels["io.garch-mlops.sbom"]])
+    assert result.exit_code == 0, result.output.decode()
+    found = json.loads(result.output)
+    assert found["format"] == "CycloneDX" and len(found["listed"]) > 50
+    assert {tuple(item) for item in found["listed"]} == {tuple(item) for item in found["installed"]}
