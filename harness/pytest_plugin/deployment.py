@@ -281,6 +281,15 @@ def sweeping_alone(pytestconfig: pytest.Config) -> Iterator[None]:
         yield
 
 
+@pytest.fixture
+def own_process_deployments(harness_options: HarnessOptions) -> None:
+    """For tests that stand up process deployments of their own through `mlops-deploy --env process`, whatever
+    the session's environment: what they prove does not change with it, so they run once, in the `--env process`
+    session, rather than again in every environment's (in the prod rehearsal they cost minutes)."""
+    if harness_options.environment != "process" or harness_options.api_url:
+        pytest.skip("deploys process deployments of its own: runs in the --env process session only")
+
+
 def logs_or_skip(deployment: Deployment) -> str:
     """The deployment's console output; the test skips where the platform keeps it out of reach (Container Apps)."""
     try:

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CONFIG = str(ROOT / "azure_config.yaml")
 STATE = Path(".mlops-deploy") / "deployment.json"
 
-pytestmark = pytest.mark.usefixtures("sweeping_alone")
+pytestmark = pytest.mark.usefixtures("sweeping_alone", "own_process_deployments")
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -26,6 +26,7 @@ def cli(*args: str, cwd: Path, config: Path) -> subprocess.CompletedProcess[str]
 
 
 @pytest.mark.deploy
+@pytest.mark.usefixtures("own_process_deployments")
 def test_publish_then_deploy_serves_the_published_versions(tmp_path: Path) -> None:
     config = tmp_path / "azure_config.yaml"
     config.write_text(yaml.safe_dump({"models": {"evaluation": {"refit_every": 500}}}))

@@ -15,7 +15,6 @@ from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreatePara
 
 from harness.least_privilege.role_audit import granted, needed
 from harness.least_privilege.secret_scan import files_containing, plain_secrets
-from harness.pytest_plugin.deployment import HarnessOptions
 from provisioning.config import ProjectConfig
 from provisioning.environments.azure.clients import AzureClients
 from provisioning.environments.azure.model_storage import container_name, role_definition_id
@@ -116,13 +115,10 @@ def test_no_secret_is_a_plain_environment_value_in_arm(deployment: Deployment) -
 
 
 @pytest.mark.deploy
-def test_a_planted_secret_and_the_api_key_never_reach_logs_reports_or_the_record(
-    harness_options: HarnessOptions, tmp_path: Path
-) -> None:
+@pytest.mark.usefixtures("own_process_deployments")
+def test_a_planted_secret_and_the_api_key_never_reach_logs_reports_or_the_record(tmp_path: Path) -> None:
     """A variable the code does not know, holding a secret, in the environment the service inherits: after a
     deploy, good and bad requests, a monitor and a teardown, neither it nor the API key is in any output or file."""
-    if harness_options.environment != "process" or harness_options.api_url:
-        pytest.skip("runs its own process deployment (the one whose environment a planted variable reaches)")
     api_key, planted = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     env = {**os.environ, "API_KEY": api_key, "GARCH_UNRELATED_VENDOR_TOKEN": planted}
 
