@@ -14,7 +14,10 @@ import pytest
 from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
 
 from harness.least_privilege.role_audit import granted, needed
+from harness.least_privilege.run_secrets import run_secrets
 from harness.least_privilege.secret_scan import files_containing, plain_secrets
+from harness.pytest_plugin.deployment import shared_dir
+from harness.pytest_plugin.reports import reports_dir
 from provisioning.config import ProjectConfig
 from provisioning.environments.azure.clients import AzureClients
 from provisioning.environments.azure.model_storage import container_name, role_definition_id
@@ -23,6 +26,7 @@ from provisioning.environments.azure.settings import AzureEnvironment
 from provisioning.environments.base import Deployment
 from provisioning.environments.image import docker_client
 from provisioning.environments.local import LocalContainerDeployment
+from provisioning.errors import LogsUnavailable
 from provisioning.processes import group_members
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,6 +116,24 @@ def test_no_secret_is_a_plain_environment_value_in_arm(deployment: Deployment) -
             variables += [(v.name, v.value) for v in container.env or []]
     assert variables, "no environment variable found: nothing was checked"
     assert plain_secrets(variables) == []
+
+
+def test_no_secret_of_the_run_is_in_its_reports_logs_or_record(
+    deployment: Deployment, pytestconfig: pytest.Config
+) -> None:
+    """Every key, password and connection string the run's resources hold, read back through ARM, is absent from
+    the reports, the session's own files (its deployment record among them) and the deployment's console output."""
+    run = azure_run_or_skip(deployment)
+    held = run_secrets(AzureClients(AzureEnvironment()), run.resource_group)
+    assert held, "the run holds no secret at all: nothing was looked for"
+    roots = [reports_dir(pytestconfig), shared_dir(pytestconfig)]
+    try:
+        console = deployment.logs()
+    except LogsUnavailable:  # Container Apps: the console goes to Log Analytics only
+        console = ""
+    found = {name: files_containing(value, roots) for name, value in held.items()}
+    found.update({f"{name} (console output)": [Path("console")] for name, value in held.items() if value in console})
+    assert {name: paths for name, paths in found.items() if paths} == {}
 
 
 @pytest.mark.deploy
