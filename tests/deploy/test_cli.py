@@ -85,13 +85,10 @@ def test_failures_are_one_line_and_non_zero(tmp_path: Path) -> None:
 
 @pytest.mark.deploy
 def test_monitor_reports_each_check_and_fails_after_consecutive_failures(tmp_path: Path) -> None:
-    env = {**os.environ, "GARCH_MONITORING__HEALTH_CHECK_INTERVAL_S": "0.2"}
-
     def monitor(*extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, str(ROOT / "mlops_deploy.py"), "--action", "monitor", "--config", CONFIG, *extra],
+            [sys.executable, str(ROOT / "mlops_deploy.py"), "--action", "monitor", "--interval", "0.2", *extra],
             cwd=tmp_path,
-            env=env,
             capture_output=True,
             text=True,
             timeout=120,
@@ -100,13 +97,13 @@ def test_monitor_reports_each_check_and_fails_after_consecutive_failures(tmp_pat
 
     assert cli("--action", "deploy", "--env", "process", cwd=tmp_path).returncode == 0
     try:
-        healthy = monitor("--duration", "2")
+        healthy = monitor("--duration", "2", "--config", CONFIG)
     finally:
         cli("--action", "teardown", cwd=tmp_path)
-    assert healthy.returncode == 0, healthy.stderr
+    assert healthy.returncode == 0 and re.search(r"monitor: healthy for 2s \(1\d checks every 0\.2s\)", healthy.stderr)
     checks = [json.loads(line) for line in (tmp_path / "reports" / "monitor.jsonl").read_text().splitlines()]
     assert len(checks) >= 3 and all(check["status"] == 200 for check in checks)
-    down = monitor("--url", "http://127.0.0.1:9", "--monitor-log", "down.jsonl")
+    down = monitor("--url", "http://127.0.0.1:9", "--monitor-log", "down.jsonl", "--config", CONFIG)
     assert down.returncode == 1
     failures = [json.loads(line) for line in (tmp_path / "down.jsonl").read_text().splitlines()]
     assert len(failures) == 3  # failed_health_checks_before_alert
