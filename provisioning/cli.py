@@ -14,10 +14,11 @@ from pathlib import Path
 
 from provisioning import environments
 from provisioning.config import AZURE_TARGETS, ConfigError, ProjectConfig, load_config, with_azure_target
-from provisioning.environments import ENVIRONMENTS, SECRET_VARIABLES, attach_deployment
+from provisioning.environments import ENVIRONMENTS, attach_deployment
 from provisioning.environments.base import Deployment
 from provisioning.environments.leftovers import remove_leftovers
 from provisioning.environments.ownership import Ownership
+from provisioning.environments.secrets import SECRET_VARIABLES
 from provisioning.errors import DeploymentError
 from provisioning.models.stores import (
     SERVED_FROM_STORE,
@@ -128,7 +129,7 @@ def recorded(config: ProjectConfig) -> Deployment | None:
     state = state_file.read()
     if state is None:
         return None
-    secrets = {k: v for k, v in service_env(config).items() if k in SECRET_VARIABLES}
+    secrets = {name: os.environ[name] for name in SECRET_VARIABLES if os.environ.get(name)}  # never recorded
     return attach_deployment(state, config, secrets).recording_to(state_file.write)
 
 
