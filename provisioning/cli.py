@@ -6,7 +6,6 @@ Also runnable as `python mlops_deploy.py ...`. Every failure ends in one line on
 import argparse
 import os
 import signal
-import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Sequence
@@ -28,8 +27,8 @@ from provisioning.models.stores import (
     serving_env,
     store_location,
 )
-from provisioning.reporting import render
 from provisioning.state_file import StateFile
+from provisioning.suite_runner import run_suites
 from provisioning.termination import Terminated, handle_sigterm_as_interrupt
 from service.model_store import ModelStore, ModelStoreError
 
@@ -300,54 +299,6 @@ def prices(args: argparse.Namespace, config: ProjectConfig) -> int:
     regions = sorted({item.armRegionName for item in snapshot.items})
     print(f"price snapshot of {snapshot.snapshot_date}: {len(snapshot.items)} items ({', '.join(regions)})")
     return 0
-
-
-def run_suites(args: argparse.Namespace, target: list[str]) -> int:
-    """The live suites in a pytest of their own, then the short report."""
-    reports = args.reports_dir
-    reports.mkdir(parents=True, exist_ok=True)
-    junit = reports / "junit-run.xml"
-    for stale in (junit, reports / "load.json", reports / "deployment.json"):
-        stale.unlink(missing_ok=True)
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-m",
-        "deploy",
-        *target,
-        "--config",
-        args.config,
-        *(["--azure-target", args.azure_target] if args.azure_target else []),
-        f"--junitxml={junit}",
-        f"--reports-dir={reports}",
-        "--benchmark-disable",  # the live suites measure no benchmarks; this also silences its xdist warning
-        "-q",
-        *args.pytest_args.split(),
-    ]
-    code = run_to_the_end(command)
-    if junit.exists():
-        print("\n" + render(junit, reports / "load.json", reports / "deployment.json"))
-    return code
-
-
-def run_to_the_end(command: list[str]) -> int:
-    """Run `command` and wait for it, also when we are interrupted: the pytest it runs tears its deployment down
-    on SIGINT (which a terminal's Ctrl-C sends it too) and on SIGTERM (which we pass on), and must not be killed
-    in the middle of that, as `subprocess.run` would."""
-    process = subprocess.Popen(command)
-    interrupted: KeyboardInterrupt | None = None
-    while True:
-        try:
-            code = process.wait()
-        except KeyboardInterrupt as interrupt:
-            interrupted = interrupt
-            if isinstance(interrupt, Terminated):
-                process.send_signal(signal.SIGTERM)
-            continue
-        if interrupted is not None:
-            raise interrupted
-        return code
 
 
 def test(args: argparse.Namespace, config: ProjectConfig) -> int:
