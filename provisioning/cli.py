@@ -6,7 +6,6 @@ Also runnable as `python mlops_deploy.py ...`. Every failure ends in one line on
 import argparse
 import os
 import signal
-import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Sequence
@@ -14,22 +13,30 @@ from pathlib import Path
 
 from provisioning import environments
 from provisioning.config import AZURE_TARGETS, ConfigError, ProjectConfig, load_config, with_azure_target
-from provisioning.environments import ENVIRONMENTS, SECRET_VARIABLES, attach_deployment
+from provisioning.environments import ENVIRONMENTS, attach_deployment
 from provisioning.environments.base import Deployment
 from provisioning.environments.leftovers import remove_leftovers
 from provisioning.environments.ownership import Ownership
+from provisioning.environments.secrets import SECRET_VARIABLES
 from provisioning.errors import DeploymentError
-from provisioning.models.stores import SERVED_FROM_STORE, STORE_SECRET, open_environment_store, serving_env
-from provisioning.reporting import render
+from provisioning.models.stores import (
+    SERVED_FROM_STORE,
+    STORE_SECRET,
+    never_published,
+    open_environment_store,
+    serving_env,
+    store_location,
+)
 from provisioning.state_file import StateFile
+from provisioning.suite_runner import run_suites
 from provisioning.termination import Terminated, handle_sigterm_as_interrupt
 from service.model_store import ModelStore, ModelStoreError
 
 STATE_FILE = Path(".mlops-deploy/deployment.json")
 ACTIONS = {
-    "deploy": "stand the API up in --env and record it in .mlops-deploy/deployment.json",
-    "test": "run the live suites against the recorded deployment (or a new one in --env)",
-    "monitor": "poll /health of the recorded deployment (or --url), one JSON line per check",
+    "deploy": "stand the API up in --env and record it in .mlops-deploy/deployment.json (no secret values)",
+    "test": "run the live suites against the recorded deployment (--action full deploys one for them)",
+    "monitor": "poll /health of the recorded deployment (or --url) every --interval for --duration",
     "full": "deploy in --env, run every live suite, print the report, tear down (unless --keep)",
     "teardown": "remove the recorded deployment and everything it created; says what it removed",
     "rollback": "prod: serve what ran before the current image (Container Apps: the previous revision)",
@@ -53,7 +60,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--action", choices=list(ACTIONS), required=True, help="what to do (see below)")
-    parser.add_argument("--env", choices=ENVIRONMENTS, default="process")
+    parser.add_argument(
+        "--env", choices=ENVIRONMENTS, default=None, help="default: the recorded deployment's, else process"
+    )
     parser.add_argument("--config", default="azure_config.yaml")
     parser.add_argument(
         "--azure-target",
@@ -70,12 +79,38 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=Path("k8s"), help="manifests: the directory to write them to")
     parser.add_argument("--refresh", action="store_true", help="prices: fetch the snapshot from prices.azure.com")
     parser.add_argument("--keep", action="store_true", help="full: leave the deployment up afterwards")
+    parser.add_argument(
+        "--force", action="store_true", help="deploy: replace a recorded deployment of another --env (tears it down)"
+    )
     parser.add_argument("--pytest-args", default="", help="extra arguments for the live suites, quoted")
-    parser.add_argument("--duration", type=float, default=None, help="monitor: stop after this many seconds")
+    parser.add_argument("--duration", type=positive, default=None, help="monitor: stop after this many seconds")
+    parser.add_argument(
+        "--interval",
+        type=positive,
+        default=None,
+        help="monitor: seconds between checks (default: monitoring.health_check_interval_s)",
+    )
     parser.add_argument("--url", default=None, help="monitor: the API to watch (default: the recorded deployment)")
     parser.add_argument("--monitor-log", default="reports/monitor.jsonl", help="monitor: JSON lines, one per check")
     parser.add_argument("--reports-dir", type=Path, default=Path("reports"), help="test, full: where reports go")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.env_given = args.env is not None
+    args.env = args.env or recorded_environment() or "process"
+    return args
+
+
+def positive(text: str) -> float:
+    """A number of seconds above zero, for argparse (which turns the ValueError into a one-line usage error)."""
+    value = float(text)
+    if not value > 0:
+        raise ValueError(text)
+    return value
+
+
+def recorded_environment() -> str | None:
+    """The environment of the recorded deployment, read without attaching to it."""
+    state = StateFile(STATE_FILE).read()
+    return str(state["environment"]) if state else None
 
 
 def service_env(config: ProjectConfig, environment: str | None = None) -> dict[str, str]:
@@ -93,7 +128,7 @@ def recorded(config: ProjectConfig) -> Deployment | None:
     state = state_file.read()
     if state is None:
         return None
-    secrets = {k: v for k, v in service_env(config).items() if k in SECRET_VARIABLES}
+    secrets = {name: os.environ[name] for name in SECRET_VARIABLES if os.environ.get(name)}  # never recorded
     return attach_deployment(state, config, secrets).recording_to(state_file.write)
 
 
@@ -101,6 +136,9 @@ def deploy(args: argparse.Namespace, config: ProjectConfig) -> int:
     """A new deployment, or the recorded one brought up to date. The record follows what exists at every step:
     none for a deploy that created nothing, exactly what a half-done one created, nothing after its undo."""
     existing = recorded(config)
+    if existing is not None and existing.environment != args.env:
+        replace(existing, args)
+        existing = None
     if existing is not None:
         if args.image is not None:
             from provisioning.environments.azure.run_deployment import AzureRunDeployment
@@ -128,6 +166,15 @@ def deploy(args: argparse.Namespace, config: ProjectConfig) -> int:
     print(f"deployed ({args.env}): {deployment.url} running {deployment.version}")
     print(f"models: {'from ' + env['MODEL_STORE'] if 'MODEL_STORE' in env else 'fitted at start-up'}")
     return 0
+
+
+def replace(existing: Deployment, args: argparse.Namespace) -> None:
+    """With --force, tear down the recorded deployment of another environment so `args.env` can be deployed;
+    without it, refuse: deploying there would leave the recorded one running and unrecorded."""
+    if not args.force:
+        raise DeploymentError(f"a {existing.environment} deployment is on record, not {args.env}: --force replaces it")
+    removed = existing.teardown()
+    print(f"replaced the {existing.environment} deployment: removed {', '.join(removed) or 'nothing was left'}")
 
 
 def say_what_was_undone(removed: list[str]) -> None:
@@ -209,9 +256,13 @@ def models(args: argparse.Namespace, config: ProjectConfig) -> int:
     """The current version of each model in the environment's store, and how it scored."""
     from provisioning.models.tables import evaluation_table, store_rows
 
-    store = environment_store(args, config)
-    rows = store_rows(store)
-    print(f"model store {store.location}\n{evaluation_table(rows) if rows else 'no models published'}")
+    if args.env != "prod" and never_published(config.models.store, args.env):
+        rows, location = [], store_location(config.models.store, args.env)
+    else:
+        store = environment_store(args, config)
+        rows, location = store_rows(store), store.location
+    empty = f"no models published: run --action publish --env {args.env}"
+    print(f"model store {location}\n{evaluation_table(rows) if rows else empty}")
     return 0
 
 
@@ -250,57 +301,11 @@ def prices(args: argparse.Namespace, config: ProjectConfig) -> int:
     return 0
 
 
-def run_suites(args: argparse.Namespace, target: list[str]) -> int:
-    """The live suites in a pytest of their own, then the short report."""
-    reports = args.reports_dir
-    reports.mkdir(parents=True, exist_ok=True)
-    junit = reports / "junit-run.xml"
-    for stale in (junit, reports / "load.json", reports / "deployment.json"):
-        stale.unlink(missing_ok=True)
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-m",
-        "deploy",
-        *target,
-        "--config",
-        args.config,
-        *(["--azure-target", args.azure_target] if args.azure_target else []),
-        f"--junitxml={junit}",
-        f"--reports-dir={reports}",
-        "--benchmark-disable",  # the live suites measure no benchmarks; this also silences its xdist warning
-        "-q",
-        *args.pytest_args.split(),
-    ]
-    code = run_to_the_end(command)
-    if junit.exists():
-        print("\n" + render(junit, reports / "load.json", reports / "deployment.json"))
-    return code
-
-
-def run_to_the_end(command: list[str]) -> int:
-    """Run `command` and wait for it, also when we are interrupted: the pytest it runs tears its deployment down
-    on SIGINT (which a terminal's Ctrl-C sends it too) and on SIGTERM (which we pass on), and must not be killed
-    in the middle of that, as `subprocess.run` would."""
-    process = subprocess.Popen(command)
-    interrupted: KeyboardInterrupt | None = None
-    while True:
-        try:
-            code = process.wait()
-        except KeyboardInterrupt as interrupt:
-            interrupted = interrupt
-            if isinstance(interrupt, Terminated):
-                process.send_signal(signal.SIGTERM)
-            continue
-        if interrupted is not None:
-            raise interrupted
-        return code
-
-
 def test(args: argparse.Namespace, config: ProjectConfig) -> int:
     deployment = recorded(config)
-    return run_suites(args, ["--api-url", deployment.url] if deployment else ["--env", args.env])
+    if deployment is None:
+        raise DeploymentError("nothing deployed: run --action deploy first (--action full deploys, tests, tears down)")
+    return run_suites(args, ["--api-url", deployment.url])
 
 
 def full(args: argparse.Namespace, config: ProjectConfig) -> int:
@@ -321,7 +326,7 @@ def monitor(args: argparse.Namespace, config: ProjectConfig) -> int:
     url = args.url or (deployment.url if deployment else None)
     if url is None:
         raise DeploymentError("nothing to monitor: deploy first (--action deploy) or pass --url")
-    return run_monitor(config, url, duration_s=args.duration, log_path=Path(args.monitor_log))
+    return run_monitor(config, url, duration_s=args.duration, interval_s=args.interval, log_path=Path(args.monitor_log))
 
 
 HANDLERS: dict[str, Callable[[argparse.Namespace, ProjectConfig], int]] = {

@@ -1,5 +1,6 @@
 """azure_config.yaml, the environment and .env, read into one typed object that rejects what it does not know."""
 
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -12,6 +13,7 @@ from pydantic_settings import (
 )
 from typing_extensions import Self
 
+from provisioning.config_overrides import override_variables, unknown_override, variable_for
 from provisioning.monitoring.catalogue import DEFAULT_ALERTS, AlertRule, check_catalogue
 from service.garch.catalogue import BUILTIN_MODELS, ModelName
 
@@ -367,6 +369,10 @@ def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> ProjectConfig:
     class _FromFile(ProjectConfig):
         model_config = SettingsConfigDict(yaml_file=path)
 
+    overrides = override_variables(os.environ)
+    unknown = unknown_override(ProjectConfig, overrides)
+    if unknown:
+        raise ConfigError(unknown)
     try:
         loaded = _FromFile()
     except ValidationError as error:
@@ -374,5 +380,7 @@ def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> ProjectConfig:
         key = ".".join(str(part) for part in first["loc"])
         detail = "unknown key" if first["type"] == "extra_forbidden" else first["msg"].removeprefix("Value error, ")
         more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
-        raise ConfigError(f"{path}: {key}: {detail}{more}") from None
+        variable = variable_for(first["loc"])
+        where = f"{path}: {key}" if variable not in overrides else variable  # the variable overrides the file
+        raise ConfigError(f"{where}: {detail}{more}") from None
     return ProjectConfig.model_validate(loaded.model_dump())

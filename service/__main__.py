@@ -11,6 +11,11 @@ from pydantic import ValidationError
 def main() -> int:
     from .config import Settings
 
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        from .settings_help import settings_help
+
+        print(settings_help(Settings))
+        return 0
     try:
         settings = Settings()
     except ValidationError as error:

@@ -15,11 +15,16 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
-    host: str = "0.0.0.0"
-    port: int = Field(default=8001, ge=1, le=65535)
-    web_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
-    log_level: LogLevel = "info"
-    api_key: SecretStr | None = None
+    host: str = Field(default="0.0.0.0", description="Address to listen on; 127.0.0.1 keeps it to this machine.")
+    port: int = Field(default=8001, ge=1, le=65535, description="Port to listen on.")
+    web_concurrency: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, ge=1, le=64, description="Worker processes (default: CPUs)."
+    )
+    log_level: LogLevel = Field(default="info", description="critical, error, warning, info or debug (JSON lines).")
+    api_key: SecretStr | None = Field(
+        default=None,
+        description="Require this value in the X-API-Key header on /predict and /models (not /health, /metrics).",
+    )
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Requests with a larger body get 413.")
     fit_concurrency: int = Field(
         default=1,
@@ -29,7 +34,7 @@ class Settings(BaseSettings):
         "in the same process only adds contention (4 at once cost 2x the CPU per fit): scale with WEB_CONCURRENCY.",
     )
     simulation_seed: int = Field(default=20181231, ge=0, description="Seed of simulated (EGARCH) forecasts.")
-    simulations: int = Field(default=1000, ge=100, le=100_000)
+    simulations: int = Field(default=1000, ge=100, le=100_000, description="Paths per simulated forecast.")
     model_store: str | None = Field(
         default=None,
         description="Where published models are: a directory, or a Blob container URL. Unset: fit the built-in "

@@ -111,14 +111,25 @@ class FitStatistics(BaseModel):
     fit_time_ms: float
 
 
+MODEL_VERSION = Field(
+    description="The version of the model that answered: its published version (as /health and /models/list show "
+    "it), or, for a model fitted by this service (no MODEL_STORE, or /predict/custom), 'fitted-' and 12 hex digits "
+    "of the SHA-256 of its spec, parameters, training returns and code versions: the same inputs give the same one.",
+    examples=["3f2a9c41d0b7", "fitted-8e41c0a2b913"],
+    pattern=r"^(fitted-)?[0-9a-f]{12}$",
+)
+
+
 class PredictResponse(ForecastOut):
     model: ModelName
+    model_version: str = MODEL_VERSION
     spec: ModelSpecOut
     origin: str = Field(description="Date of the last observation the forecast starts from (ISO 8601).")
 
 
 class CustomFitResponse(FitStatistics):
     spec: ModelSpecOut
+    model_version: str = MODEL_VERSION
     forecast: ForecastOut
     warnings: list[str]
 

@@ -126,7 +126,7 @@ def provision_or_attach(config: pytest.Config, options: HarnessOptions, project:
             raise DeploymentError(f"provisioning failed earlier in this session: {error_file.read_text()}")
         state = state_file.read()
         if state is not None:
-            return attach_deployment(state, project).recording_to(state_file.write)
+            return attach_deployment(state, project, session_secrets(options)).recording_to(state_file.write)
         try:
             store = publish_session_models(directory, project) if options.environment in SERVED_FROM_STORE else {}
             ownership = session_ownership(config, options.keep)
@@ -145,6 +145,11 @@ def provision_or_attach(config: pytest.Config, options: HarnessOptions, project:
             raise
         record_for_reports(config, deployment)
         return deployment
+
+
+def session_secrets(options: HarnessOptions) -> dict[str, str]:
+    """The secret values a record names but never holds: what this session deployed with."""
+    return {"API_KEY": options.api_key} if options.api_key else {}
 
 
 def record_for_reports(config: pytest.Config, deployment: Deployment) -> None:
@@ -253,7 +258,7 @@ def answers_health(deployment: Deployment) -> bool:
 
 @pytest.fixture
 def deployment_control(
-    pytestconfig: pytest.Config, deployment: Deployment, project_config: ProjectConfig
+    pytestconfig: pytest.Config, deployment: Deployment, project_config: ProjectConfig, harness_options: HarnessOptions
 ) -> Iterator[Deployment]:
     """The deployment for tests that stop, start or restart it: exclusive, and its new state is recorded after."""
     directory = shared_dir(pytestconfig)
@@ -263,7 +268,8 @@ def deployment_control(
             return
         state_file = StateFile(directory / STATE_FILE)
         with file_lock(directory / PROVISION_LOCK):
-            current = attach_deployment(state_file.read() or deployment.state(), project_config)
+            record = state_file.read() or deployment.state()
+            current = attach_deployment(record, project_config, session_secrets(harness_options))
         current.recording_to(state_file.write)
         try:
             yield current

@@ -8,10 +8,10 @@ from provisioning.environments.base import Deployment, StateRecorder
 from provisioning.environments.local import LocalContainerDeployment
 from provisioning.environments.ownership import Ownership
 from provisioning.environments.process import ProcessDeployment
+from provisioning.environments.secrets import SECRET_VARIABLES
 
 Environment = Literal["process", "local", "prod"]
 ENVIRONMENTS: tuple[Environment, ...] = ("process", "local", "prod")
-SECRET_VARIABLES = frozenset({"API_KEY", "MODEL_STORE_CONNECTION_STRING"})
 
 
 def create_deployment(
@@ -77,11 +77,12 @@ def attach_deployment(
     state: Mapping[str, Any], project: ProjectConfig | None = None, secrets: Mapping[str, str] | None = None
 ) -> Deployment:
     """The deployment a state record describes, for stop/start/teardown from another process; a prod record
-    names its Azure target (records from before there were two are ACI's), whatever the configuration says now."""
+    names its Azure target (records from before there were two are ACI's), whatever the configuration says now.
+    `secrets` holds the values of the secret variables the record names: records hold none (secrets.py)."""
     if state["environment"] == "process":
-        return ProcessDeployment.from_state(state)
+        return ProcessDeployment.from_state(state, secrets)
     if state["environment"] == "local":
-        return LocalContainerDeployment.from_state(state)
+        return LocalContainerDeployment.from_state(state, secrets)
     from provisioning.environments.azure.settings import AzureEnvironment
 
     if project is None:

@@ -8,6 +8,7 @@ from typing import Any
 from provisioning.environments.base import Deployment
 from provisioning.environments.image import build_service_image, docker_client
 from provisioning.environments.ownership import SESSION_LABEL, Owner, Ownership
+from provisioning.environments.secrets import recordable_env, recorded_env, require_secrets
 from provisioning.errors import DeploymentError
 from provisioning.processes import free_loopback_port
 from provisioning.waiting import wait_for_http_ok
@@ -41,10 +42,12 @@ class LocalContainerDeployment(Deployment):
         ownership: Ownership | None = None,
         startup_timeout_s: float = 120.0,
         container_id: str | None = None,
+        missing_secrets: list[str] | None = None,
     ) -> None:
         super().__init__()
         self._image = image
         self._env = dict(env or {})
+        self._missing_secrets = list(missing_secrets or [])
         self._port = port or free_loopback_port()
         self._ownership = ownership or Ownership(session="manual")
         self._startup_timeout_s = startup_timeout_s
@@ -70,15 +73,20 @@ class LocalContainerDeployment(Deployment):
             "session": self._ownership.session,
             "owner": self._ownership.owner.token if self._ownership.owner else None,
             "container_id": self._container_id,
-            "env": self._env,
+            **recordable_env(self._env, self._missing_secrets),
             "startup_timeout_s": self._startup_timeout_s,
         }
 
     @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> "LocalContainerDeployment":
+    def from_state(
+        cls, state: Mapping[str, Any], secrets: Mapping[str, str] | None = None
+    ) -> "LocalContainerDeployment":
+        """`secrets`: the values of the secret variables the record names (it holds none)."""
+        env, missing = recorded_env(state, secrets)
         return cls(
             image=state["image"],
-            env=state["env"],
+            env=env,
+            missing_secrets=missing,
             port=state["port"],
             ownership=Ownership(state["session"], Owner.parse(state.get("owner") or "")),
             startup_timeout_s=state["startup_timeout_s"],
@@ -93,6 +101,7 @@ class LocalContainerDeployment(Deployment):
         self._wait_healthy()
 
     def _create_and_start(self) -> None:
+        require_secrets(self._missing_secrets, self.environment)  # a container that exists keeps its own
         for name, value in TESTCONTAINERS_SETTINGS.items():
             os.environ.setdefault(name, value)  # read by testcontainers when it is first imported
         from testcontainers.core.container import DockerContainer

@@ -9,6 +9,7 @@ from typing import Any
 
 from provisioning.environments.base import Deployment
 from provisioning.environments.ownership import Owner, Ownership
+from provisioning.environments.secrets import recordable_env, recorded_env, require_secrets
 from provisioning.processes import ProcessGroup, free_loopback_port, group_members, stop_process_group
 from service import __version__
 
@@ -32,9 +33,11 @@ class ProcessDeployment(Deployment):
         log_path: Path | None = None,
         group: int | None = None,
         ownership: Ownership | None = None,
+        missing_secrets: list[str] | None = None,
     ) -> None:
         super().__init__()
         self._extra_env = dict(env or {})
+        self._missing_secrets = list(missing_secrets or [])
         self._port = port or free_loopback_port()
         self._startup_timeout_s = startup_timeout_s
         self._python = python
@@ -47,7 +50,7 @@ class ProcessDeployment(Deployment):
         return {
             "environment": self.environment,
             "port": self._port,
-            "env": self._extra_env,
+            **recordable_env(self._extra_env, self._missing_secrets),
             "python": self._python,
             "startup_timeout_s": self._startup_timeout_s,
             "log_path": str(self._log_path),
@@ -57,10 +60,13 @@ class ProcessDeployment(Deployment):
         }
 
     @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> "ProcessDeployment":
+    def from_state(cls, state: Mapping[str, Any], secrets: Mapping[str, str] | None = None) -> "ProcessDeployment":
+        """`secrets`: the values of the secret variables the record names (it holds none)."""
         owner = Owner.parse(state.get("owner") or "")
+        env, missing = recorded_env(state, secrets)
         return cls(
-            env=state["env"],
+            env=env,
+            missing_secrets=missing,
             port=state["port"],
             startup_timeout_s=state["startup_timeout_s"],
             python=state["python"],
@@ -85,6 +91,7 @@ class ProcessDeployment(Deployment):
     def start(self) -> None:
         if self._group is not None and group_members(self._group):
             return
+        require_secrets(self._missing_secrets, self.environment)
         env = {
             **os.environ,
             "HOST": "127.0.0.1",

@@ -18,6 +18,7 @@ from service.garch.spec import ModelSpec
 from service.model_store import ModelStore, Pointer
 from service.model_store.artifact import (
     ARCH_VERSION,
+    CODE_VERSIONS,
     EvaluationRecord,
     FitRecord,
     GateRecord,
@@ -107,6 +108,7 @@ def build_artifact(
             ),
         ),
         arch_version=ARCH_VERSION,
+        code_versions=CODE_VERSIONS,
         created_at=created_at or datetime.now(timezone.utc),
     )
 

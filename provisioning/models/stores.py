@@ -4,6 +4,7 @@ Kept free of arch and the fitting code, so that `deploy` and `teardown` stay qui
 """
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from provisioning.config import ModelStoreSection
 from service.garch.catalogue import BUILTIN_MODELS
@@ -26,6 +27,14 @@ def open_environment_store(
     section: ModelStoreSection, environment: str, *, connection_string: str | None, create: bool = False
 ) -> ModelStore:
     return open_store(store_location(section, environment), connection_string=connection_string, create=create)
+
+
+def never_published(section: ModelStoreSection, environment: str) -> bool:
+    """Whether the environment's store is a directory that does not exist yet: `publish` creates it, so nothing was
+    ever published there (a MODEL_STORE the user names is another matter: there, missing means wrong)."""
+    if section.backend.get(environment, "directory") == "blob":  # type: ignore[call-overload]
+        return False
+    return not Path(store_location(section, environment)).exists()
 
 
 def missing_models(store: ModelStore, served: Iterable[str] = BUILTIN_MODELS) -> list[str]:

@@ -95,9 +95,14 @@ def monitor(
                 log.flush()
             if check.consecutive_failures >= failures_to_fail:
                 return MonitorResult(checks, EXIT_UNHEALTHY, f"{failures_to_fail} failed checks in a row at {url}")
-            if duration_s is not None and len(checks) * interval_s > duration_s:
-                return MonitorResult(checks, EXIT_HEALTHY, f"healthy enough for {duration_s:g}s")
-            if stop.wait(max(0.0, started + len(checks) * interval_s - time.monotonic())):
+            next_check = started + len(checks) * interval_s
+            if duration_s is not None and next_check > started + duration_s:
+                # The last check is made; watching lasts the whole duration all the same.
+                if stop.wait(max(0.0, started + duration_s - time.monotonic())):
+                    return MonitorResult(checks, EXIT_HEALTHY, "stopped")
+                every = f"{len(checks)} check{'s' if len(checks) > 1 else ''} every {interval_s:g}s"
+                return MonitorResult(checks, EXIT_HEALTHY, f"healthy for {duration_s:g}s ({every})")
+            if stop.wait(max(0.0, next_check - time.monotonic())):
                 return MonitorResult(checks, EXIT_HEALTHY, "stopped")
     finally:
         if log:
@@ -109,7 +114,8 @@ def monitor(
 def run_monitor(
     config: ProjectConfig, base_url: str, *, duration_s: float | None, log_path: Path, interval_s: float | None = None
 ) -> int:
-    """The CLI action: interval and failure count from `monitoring`; returns the process exit code."""
+    """The CLI action: the failure count from `monitoring`, the interval from `--interval` or `monitoring`;
+    returns the process exit code."""
     result = monitor(
         base_url,
         interval_s=interval_s or config.monitoring.health_check_interval_s,
@@ -117,5 +123,5 @@ def run_monitor(
         duration_s=duration_s,
         log_path=log_path,
     )
-    print(f"monitor: {result.reason} ({len(result.checks)} checks, log {log_path})", file=sys.stderr)
+    print(f"monitor: {result.reason}, log {log_path}", file=sys.stderr)
     return result.exit_code

@@ -10,6 +10,7 @@ import numpy as np
 from ..model_store.artifact import StoredArtifact
 from .catalogue import BUILTIN_MODELS, DEFAULT_MODEL, ModelName
 from .fitting import FittedModel, VolatilityForecast, fit, forecast
+from .model_version import fitted_version
 from .spec import MAX_HORIZON
 
 __all__ = [
@@ -54,7 +55,8 @@ def load_sp500_returns() -> TrainingData:
 class ServedModel:
     """A pre-fitted model and its forecasts: analytic ones computed once, simulated ones once per horizon.
 
-    `published` is the artifact the model was rebuilt from; None for a model fitted at start-up.
+    `published` is the artifact the model was rebuilt from; None for a model fitted at start-up. `version` names
+    the model in every answer: the published version, or a `fitted-` one (model_version.py), computed once here.
     """
 
     def __init__(
@@ -71,6 +73,7 @@ class ServedModel:
         self.model = model
         self.data = data
         self.published = published
+        self.version = published.version if published else fitted_version(model.spec, model.params, data.returns)
         self._seed = seed
         self._simulations = simulations
         analytic_horizon = MAX_HORIZON if model.spec.forecast_method(MAX_HORIZON) == "analytic" else 1

@@ -1,8 +1,10 @@
 """A published model as data, not code: JSON with everything needed to rebuild it in arch and to judge it.
 
-The digest is the SHA-256 of the artifact's canonical JSON (sorted keys, no spaces), so it changes with any byte
-that matters and not with formatting; its first 12 hex digits are the version. The training returns travel inside
-the artifact: arch rebuilds the model from them and the parameters, and the forecasts start from their last day.
+The digest is the SHA-256 of the artifact's canonical JSON (sorted keys, no spaces) without when and how fast it
+was fitted (`created_at`, `fit.fit_seconds`), so it changes with any byte of content and not with formatting or the
+clock: publishing the same spec on the same data with the same code gives the same version. Its first 12 hex digits
+are the version. The training returns travel inside the artifact: arch rebuilds the model from them and the
+parameters, and the forecasts start from their last day. (Schema 1 artifacts were digested whole; they still load.)
 """
 
 import hashlib
@@ -16,12 +18,17 @@ import numpy as np
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from typing_extensions import Self
 
+from .. import __version__
 from ..garch.spec import Distribution, Mean, ModelSpec, Volatility
 from .errors import ArtifactCorrupt, ArtifactIncompatible
 
-SCHEMA_VERSION: Literal[1] = 1
+SCHEMA_VERSION: Literal[2] = 2
 ARCH_VERSION = version("arch")
 """The arch this process computes with (read from its metadata: importing arch is slow, and not needed here)."""
+CODE_VERSIONS = {"numpy": version("numpy"), "scipy": version("scipy"), "garch-mlops": __version__}
+"""Besides arch, the code a fit depends on: numpy and scipy (arch's optimizer), and this project (its fitting)."""
+VOLATILE = (("created_at",), ("fit", "fit_seconds"))
+"""When and how fast a model was fitted: recorded, but not part of what the model is (schema 2 on)."""
 VERSION_LENGTH = 12
 MODEL_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
@@ -109,7 +116,7 @@ class EvaluationRecord(Record):
 
 
 class ModelArtifact(Record):
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1, 2] = SCHEMA_VERSION
     name: str = Field(pattern=MODEL_NAME_PATTERN)
     spec: SpecRecord
     params: dict[str, float] = Field(min_length=1, description="arch's parameter names and estimates.")
@@ -117,10 +124,17 @@ class ModelArtifact(Record):
     fit: FitRecord
     evaluation: EvaluationRecord
     arch_version: str = Field(pattern=r"^\d+\.\d+")
+    code_versions: dict[str, str] = Field(
+        default_factory=dict, description="numpy, scipy and garch-mlops versions of the fit (empty in schema 1)."
+    )
     created_at: AwareDatetime
 
     def digest(self) -> str:
-        return digest_of(self.model_dump(mode="json"))
+        return content_digest(self.document())
+
+    def document(self) -> dict[str, Any]:
+        """The artifact as JSON data, in the shape of its schema version (schema 1 had no code_versions)."""
+        return self.model_dump(mode="json", exclude={"code_versions"} if self.schema_version == 1 else None)
 
 
 class StoredArtifact(BaseModel):
@@ -159,6 +173,19 @@ def digest_of(document: Any) -> str:
     return "sha256:" + hashlib.sha256(canonical_json(document)).hexdigest()
 
 
+def content_digest(document: dict[str, Any]) -> str:
+    """The digest of an artifact document: everything but the VOLATILE fields (schema 1: everything)."""
+    if document.get("schema_version") == 1:
+        return digest_of(document)
+    content = {**document, "fit": dict(document.get("fit") or {})}
+    for *parents, leaf in VOLATILE:
+        target = content
+        for parent in parents:
+            target = target[parent]
+        target.pop(leaf, None)
+    return digest_of(content)
+
+
 def version_of(digest: str) -> str:
     return digest.removeprefix("sha256:")[:VERSION_LENGTH]
 
@@ -170,7 +197,7 @@ def encode_artifact(artifact: ModelArtifact) -> StoredArtifact:
 
 def artifact_bytes(stored: StoredArtifact) -> bytes:
     """The stored form: the artifact's fields and its digest, indented for people (the digest ignores layout)."""
-    document = {**stored.artifact.model_dump(mode="json"), "digest": stored.digest}
+    document = {**stored.artifact.document(), "digest": stored.digest}
     return json.dumps(document, sort_keys=True, indent=1, ensure_ascii=True, allow_nan=False).encode()
 
 
@@ -185,7 +212,7 @@ def decode_artifact(data: bytes, *, where: str) -> StoredArtifact:
     recorded = document.pop("digest", None)
     if not isinstance(recorded, str):
         raise ArtifactCorrupt(f"{where}: no digest recorded in the artifact")
-    actual = digest_of(document)
+    actual = content_digest(document)
     if actual != recorded:
         raise ArtifactCorrupt(
             f"{where}: content hashes to {actual}, not its recorded {recorded} (modified after publishing?)"

@@ -48,7 +48,8 @@ class ModelStore(abc.ABC):
         """Every key that starts with `prefix`."""
 
     def publish(self, artifact: ModelArtifact, *, at: datetime | None = None) -> Pointer:
-        """Store the artifact (if this content is new) and make it its model's current version."""
+        """Store the artifact (if this content is new) and make it its model's current version; publishing what is
+        already current changes nothing (the version is the content's, not the time's)."""
         stored = encode_artifact(artifact)
         key = artifact_key(artifact.name, stored.version)
         existing = self._read(key)
@@ -56,7 +57,13 @@ class ModelStore(abc.ABC):
             self._write(key, artifact_bytes(stored), overwrite=False)
         elif self._decode(existing, key).digest != stored.digest:
             raise ModelStoreError(f"{self._where(key)}: holds another artifact with this version; not overwritten")
+        elif (current := self._current_pointer(artifact.name)) is not None and current.digest == stored.digest:
+            return current
         return self._point(artifact.name, stored.digest, at)
+
+    def _current_pointer(self, name: str) -> Pointer | None:
+        data = self._read(pointer_key(name))
+        return decode_pointer(data, where=self._where(pointer_key(name))) if data is not None else None
 
     def promote(self, name: str, version: str, *, at: datetime | None = None) -> Pointer:
         """Make an already published version current again (a rollback is a promote of the previous version)."""

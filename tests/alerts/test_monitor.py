@@ -55,9 +55,21 @@ def test_a_healthy_run_ends_at_its_duration_on_schedule(tmp_path: Path) -> None:
         "http://api.test/", interval_s=0.125, failures_to_fail=3, duration_s=0.5, out=io.StringIO(), client=client
     )
     elapsed = time.monotonic() - started
-    assert result.exit_code == EXIT_HEALTHY and result.reason == "healthy enough for 0.5s"
+    assert result.exit_code == EXIT_HEALTHY and result.reason == "healthy for 0.5s (5 checks every 0.125s)"
     assert len(seen) == len(result.checks) == 5  # at 0, 0.125, 0.25, 0.375 and 0.5 s
     assert 0.45 <= elapsed < 1.5
+
+
+@pytest.mark.unit
+def test_an_interval_longer_than_the_duration_still_watches_the_whole_duration() -> None:
+    client, seen = scripted([200] * 10)
+    started = time.monotonic()
+    result = monitor(
+        "http://api.test", interval_s=30, failures_to_fail=3, duration_s=0.5, out=io.StringIO(), client=client
+    )
+    elapsed = time.monotonic() - started
+    assert result.exit_code == EXIT_HEALTHY and result.reason == "healthy for 0.5s (1 check every 30s)"
+    assert len(seen) == 1 and 0.5 <= elapsed < 5
 
 
 @pytest.mark.unit

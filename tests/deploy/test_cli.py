@@ -5,6 +5,7 @@ import json
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ import httpx
 import pytest
 
 from harness.terminal import start_as_from_a_terminal
-from provisioning.processes import group_members
+from provisioning.processes import group_members, stop_process_group
 from provisioning.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,10 +24,11 @@ STATE = Path(".mlops-deploy") / "deployment.json"
 pytestmark = pytest.mark.usefixtures("sweeping_alone", "own_process_deployments")
 
 
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(ROOT / "mlops_deploy.py"), *args, "--config", CONFIG],
         cwd=cwd,
+        env=env,
         capture_output=True,
         text=True,
         timeout=180,
@@ -53,6 +55,34 @@ def test_deploy_twice_then_teardown_twice(tmp_path: Path) -> None:
     assert not (tmp_path / STATE).exists()
     again = cli("--action", "teardown", cwd=tmp_path)
     assert again.returncode == 0 and "nothing to tear down" in again.stdout
+
+
+@pytest.mark.deploy
+def test_the_api_key_is_never_on_disk_and_starting_again_needs_it(tmp_path: Path) -> None:
+    key = "cli-key-never-on-disk"
+    without_key = {k: v for k, v in os.environ.items() if k != "API_KEY"}
+    with_key = {**without_key, "API_KEY": key}
+    assert cli("--action", "deploy", "--env", "process", cwd=tmp_path, env=with_key).returncode == 0
+    record = tmp_path / STATE
+    try:
+        assert key not in record.read_text()
+        assert stat.S_IMODE(record.stat().st_mode) == 0o600 and stat.S_IMODE(record.parent.stat().st_mode) == 0o700
+        state = json.loads(record.read_text())
+        url = f"http://127.0.0.1:{state['port']}"
+        assert state["secret_variables"] == ["API_KEY"]
+        assert httpx.get(f"{url}/models/list").status_code == 401
+        stop_process_group(state["group"])  # the server is gone (a reboot, say); the record stays
+        refused = cli("--action", "deploy", "--env", "process", cwd=tmp_path, env=without_key)
+        assert refused.returncode == 1 and refused.stderr.count("\n") == 1
+        assert refused.stderr.startswith("mlops-deploy: API_KEY not set: the recorded process deployment was deployed")
+        again = cli("--action", "deploy", cwd=tmp_path, env=with_key)
+        assert again.returncode == 0 and again.stdout.startswith("deployed (process)"), again.stderr
+        assert httpx.get(f"{url}/models/list").status_code == 401
+        assert httpx.get(f"{url}/models/list", headers={"X-API-Key": key}).status_code == 200
+        assert key not in record.read_text()
+    finally:
+        down = cli("--action", "teardown", cwd=tmp_path, env=without_key)  # no secret needed to take it down
+    assert down.returncode == 0 and "tore down the process deployment" in down.stdout
 
 
 @pytest.mark.deploy
@@ -85,13 +115,10 @@ def test_failures_are_one_line_and_non_zero(tmp_path: Path) -> None:
 
 @pytest.mark.deploy
 def test_monitor_reports_each_check_and_fails_after_consecutive_failures(tmp_path: Path) -> None:
-    env = {**os.environ, "GARCH_MONITORING__HEALTH_CHECK_INTERVAL_S": "0.2"}
-
     def monitor(*extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, str(ROOT / "mlops_deploy.py"), "--action", "monitor", "--config", CONFIG, *extra],
+            [sys.executable, str(ROOT / "mlops_deploy.py"), "--action", "monitor", "--interval", "0.2", *extra],
             cwd=tmp_path,
-            env=env,
             capture_output=True,
             text=True,
             timeout=120,
@@ -100,13 +127,13 @@ def test_monitor_reports_each_check_and_fails_after_consecutive_failures(tmp_pat
 
     assert cli("--action", "deploy", "--env", "process", cwd=tmp_path).returncode == 0
     try:
-        healthy = monitor("--duration", "2")
+        healthy = monitor("--duration", "2", "--config", CONFIG)
     finally:
         cli("--action", "teardown", cwd=tmp_path)
-    assert healthy.returncode == 0, healthy.stderr
+    assert healthy.returncode == 0 and re.search(r"monitor: healthy for 2s \(1\d checks every 0\.2s\)", healthy.stderr)
     checks = [json.loads(line) for line in (tmp_path / "reports" / "monitor.jsonl").read_text().splitlines()]
     assert len(checks) >= 3 and all(check["status"] == 200 for check in checks)
-    down = monitor("--url", "http://127.0.0.1:9", "--monitor-log", "down.jsonl")
+    down = monitor("--url", "http://127.0.0.1:9", "--monitor-log", "down.jsonl", "--config", CONFIG)
     assert down.returncode == 1
     failures = [json.loads(line) for line in (tmp_path / "down.jsonl").read_text().splitlines()]
     assert len(failures) == 3  # failed_health_checks_before_alert

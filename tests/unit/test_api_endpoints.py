@@ -94,6 +94,18 @@ def test_custom_fit_equals_arch(client: TestClient, sp500: TrainingData) -> None
     assert body["fit_time_ms"] > 0 and body["warnings"] == []
 
 
+def test_a_custom_fit_names_the_version_of_the_model_fitted_on_the_request(
+    client: TestClient, sp500: TrainingData
+) -> None:
+    payload = {"returns": sp500.returns[-500:].tolist(), "horizon": 2}
+    first, again = (client.post("/predict/custom", json=payload).json() for _ in range(2))
+    other = client.post("/predict/custom", json={**payload, "returns": sp500.returns[-501:-1].tolist()}).json()
+    egarch = client.post("/predict/custom", json={**payload, "vol": "EGARCH"}).json()
+    assert first["model_version"].startswith("fitted-") and len(first["model_version"]) == len("fitted-") + 12
+    assert first["model_version"] == again["model_version"], "the same request is the same model"
+    assert len({first["model_version"], other["model_version"], egarch["model_version"]}) == 3
+
+
 def test_seed_request_shape_is_accepted(client: TestClient, rng: np.random.Generator) -> None:
     payload = {"returns": (rng.standard_normal(250) * 1.2).tolist(), "p": 1, "q": 1, "horizon": 5}
     response = client.post("/predict/custom", json=payload)

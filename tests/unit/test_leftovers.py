@@ -45,6 +45,7 @@ def test_a_state_file_is_written_whole_private_and_removed_by_none(tmp_path: Pat
     record.write({"environment": "process", "group": 12})
     assert record.read() == {"environment": "process", "group": 12}
     assert stat.S_IMODE(record.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(record.path.parent.stat().st_mode) == 0o700, "the directory made for it is private too"
     assert list(record.path.parent.iterdir()) == [record.path], "a temporary file was left beside the record"
     record.write(None)
     assert not record.path.exists()

@@ -12,7 +12,14 @@ from service.garch.fitting import fit, forecast
 from service.garch.prefitted import ServedModel
 from service.garch.rebuild import rebuild
 from service.model_store import ArtifactCorrupt, ArtifactIncompatible, ModelArtifact
-from service.model_store.artifact import artifact_bytes, decode_artifact, encode_artifact
+from service.model_store.artifact import (
+    CODE_VERSIONS,
+    artifact_bytes,
+    content_digest,
+    decode_artifact,
+    digest_of,
+    encode_artifact,
+)
 
 RTOL = 1e-9
 SEED, SIMULATIONS = 20181231, 1000
@@ -133,8 +140,8 @@ def test_an_artifact_from_another_arch_major_version_is_incompatible(artifacts: 
 
 
 def test_a_newer_artifact_schema_is_incompatible(artifacts: dict[str, ModelArtifact]) -> None:
-    with pytest.raises(ArtifactIncompatible, match="artifact schema 2 is newer than this service reads"):
-        decode_artifact(stored_with(artifacts["garch_1_1"], schema_version=2), where=WHERE)
+    with pytest.raises(ArtifactIncompatible, match="artifact schema 3 is newer than this service reads"):
+        decode_artifact(stored_with(artifacts["garch_1_1"], schema_version=3), where=WHERE)
 
 
 def test_consistently_re_digested_training_data_must_still_hash_to_its_identity(
@@ -143,9 +150,7 @@ def test_consistently_re_digested_training_data_must_still_hash_to_its_identity(
     document = json.loads(stored_with(artifacts["garch_1_1"]))
     del document["digest"]
     document["training_data"]["returns"][0] += 1.0
-    from service.model_store.artifact import digest_of
-
-    document["digest"] = digest_of({k: v for k, v in document.items()})
+    document["digest"] = content_digest(document)
     with pytest.raises(ArtifactCorrupt, match=r"the stored returns do not hash to training_data\.sha256"):
         decode_artifact(json.dumps(document).encode(), where=WHERE)
 
@@ -162,3 +167,26 @@ def test_parameters_must_be_the_ones_arch_names(artifacts: dict[str, ModelArtifa
     renamed = {("gamma[1]" if name == "beta[1]" else name): value for name, value in artifact.params.items()}
     with pytest.raises(ArtifactIncompatible, match=r"are not the \['mu', 'omega', 'alpha\[1\]', 'beta\[1\]'\]"):
         rebuild(artifact.model_copy(update={"params": renamed}), where=WHERE)
+
+
+def test_the_version_is_the_models_content_not_when_or_how_fast_it_was_fitted(series: DatedReturns) -> None:
+    first = quick_artifact("garch_1_1", series)
+    again = quick_artifact("garch_1_1", series)  # fitted anew: another created_at, another fit_seconds
+    assert (again.created_at, again.fit.fit_seconds) != (first.created_at, first.fit.fit_seconds)
+    assert again.digest() == first.digest()
+    assert first.code_versions == CODE_VERSIONS and set(CODE_VERSIONS) == {"numpy", "scipy", "garch-mlops"}
+    other_numpy = first.model_copy(update={"code_versions": {**CODE_VERSIONS, "numpy": "0.0.1"}})
+    other_data = quick_artifact("garch_1_1", series.head(series.data.n_obs - 1))
+    other_parameter = first.model_copy(update={"params": {**first.params, "mu": first.params["mu"] + 1e-12}})
+    digests = {a.digest() for a in (first, other_numpy, other_data, other_parameter)}
+    assert len(digests) == 4, "code versions, data and parameters are each part of the version"
+
+
+def test_a_schema_1_artifact_digested_whole_still_loads(artifacts: dict[str, ModelArtifact]) -> None:
+    document = artifacts["garch_1_1"].model_dump(mode="json")
+    del document["code_versions"]
+    document["schema_version"] = 1
+    digest = digest_of(document)  # schema 1: every field, created_at included
+    loaded = decode_artifact(json.dumps({**document, "digest": digest}).encode(), where=WHERE)
+    assert loaded.digest == digest and loaded.artifact.schema_version == 1 and loaded.artifact.digest() == digest
+    assert decode_artifact(artifact_bytes(loaded), where=WHERE).digest == digest

@@ -77,15 +77,18 @@ def test_a_refused_model_fails_publish_in_one_line(
     assert "REFUSED" in captured.out
 
 
-def test_models_on_a_store_never_published_to_fails_in_one_line(
+def test_models_on_a_store_never_published_to_says_to_publish(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert main(["--action", "models", "--config", str(write_config(tmp_path, {}))]) == 1
-    assert capsys.readouterr().err == (
-        f"mlops-deploy: model store {tmp_path}/.mlops-deploy/models/process: no such directory "
-        "(wrong MODEL_STORE, or not mounted?)\n"
+    assert main(["--action", "models", "--config", str(write_config(tmp_path, {}))]) == 0
+    assert capsys.readouterr().out == (
+        f"model store {tmp_path}/.mlops-deploy/models/process\n"
+        "no models published: run --action publish --env process\n"
     )
+    (tmp_path / ".mlops-deploy" / "models" / "local").mkdir(parents=True)  # created, nothing published yet
+    assert main(["--action", "models", "--env", "local", "--config", str(tmp_path / "azure_config.yaml")]) == 0
+    assert capsys.readouterr().out.endswith("\nno models published: run --action publish --env local\n")
 
 
 def test_a_deployment_serves_from_the_store_only_once_it_holds_every_model(

@@ -1,6 +1,7 @@
 """The service serves exactly the store's current versions, or none at all: never half a set, never unnoticed."""
 
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +16,9 @@ from provisioning.processes import free_loopback_port
 from provisioning.waiting import wait_until
 from service.config import Settings
 from service.garch.catalogue import BUILTIN_MODELS
-from service.garch.fitting import forecast
+from service.garch.fitting import fit, forecast
+from service.garch.model_version import fitted_version
+from service.garch.prefitted import load_sp500_returns
 from service.garch.rebuild import rebuild
 from service.main import create_app
 from service.model_store import ModelArtifact, open_store
@@ -79,8 +82,10 @@ def test_predict_serves_the_rebuilt_model_s_forecasts(
 ) -> None:
     client = make_client(model_store=str(published))
     rebuilt, data = rebuild(artifacts[name], where="test")
+    version = open_store(str(published)).current(name).version
     for horizon in (1, 7):
         body = client.get("/predict", params={"model": name, "horizon": horizon}).json()
+        assert body["model_version"] == version, "an answer names the published version that produced it"
         expected = forecast(rebuilt, horizon, seed=Settings().simulation_seed, simulations=Settings().simulations)
         np.testing.assert_allclose(body["variance"], expected.variance, rtol=RTOL, atol=0)
         assert body["origin"] == data.last_date
@@ -91,6 +96,10 @@ def test_without_a_store_the_built_in_models_are_fitted_and_have_no_version(clie
     assert health["model_store"] is None
     assert [m["version"] for m in health["models"]] == [None] * len(BUILTIN_MODELS)
     assert all(m["evaluation"] is None for m in client.get("/models/list").json()["models"])
+    versions = {name: client.get("/predict", params={"model": name}).json()["model_version"] for name in BUILTIN_MODELS}
+    assert all(re.fullmatch(r"fitted-[0-9a-f]{12}", v) for v in versions.values()) and len(set(versions.values())) == 3
+    sp500, spec = load_sp500_returns(), BUILTIN_MODELS["garch_1_1"]
+    assert versions["garch_1_1"] == fitted_version(spec, fit(sp500.returns, spec).params, sp500.returns)
 
 
 Damage = Callable[[Path], None]

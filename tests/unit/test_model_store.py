@@ -80,6 +80,17 @@ def test_republishing_the_same_content_adds_no_version(new_store: StoreFactory, 
     assert len(store.versions("garch_1_1")) == 1
 
 
+def test_republishing_identical_inputs_is_a_no_op(new_store: StoreFactory, garch: ModelArtifact) -> None:
+    store = new_store()
+    first = store.publish(garch, at=datetime(2024, 1, 2, tzinfo=timezone.utc))
+    refitted = garch.model_copy(
+        update={"created_at": datetime.now(timezone.utc), "fit": garch.fit.model_copy(update={"fit_seconds": 9.9})}
+    )
+    again = store.publish(refitted, at=datetime(2025, 1, 2, tzinfo=timezone.utc))
+    assert again == first, "the pointer is not rewritten: same version, same published_at"
+    assert store.versions("garch_1_1") == [first.version]
+
+
 def test_a_model_never_published_is_named_in_the_error(new_store: StoreFactory) -> None:
     store = new_store()
     with pytest.raises(ModelNotPublished, match=r"no current version of egarch_1_1 \(publish it first\)"):
@@ -183,5 +194,5 @@ def test_a_read_only_sas_in_the_container_url_reads_and_stays_out_of_messages(
     reader = open_store(f"{url}?{sas}")
     assert reader.location == url and reader.current("garch_1_1").artifact == garch
     with pytest.raises(StoreUnreachable, match=r"access refused \(HTTP 403\)") as refused:
-        reader.publish(garch.model_copy(update={"created_at": datetime.now(timezone.utc)}))
+        reader.publish(garch.model_copy(update={"params": {**garch.params, "mu": garch.params["mu"] + 1e-6}}))
     assert "sig=" not in str(refused.value)

@@ -50,3 +50,50 @@ def test_environment_overrides_the_file(monkeypatch: pytest.MonkeyPatch) -> None
 def test_a_missing_file_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"not found \(copy azure_config\.example\.yaml\)"):
         load_config(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "GARCH_MONITORING__HEALTH_CHECK_INTERVAL",
+            "2",
+            "GARCH_MONITORING__HEALTH_CHECK_INTERVAL: no such setting "
+            "(did you mean GARCH_MONITORING__HEALTH_CHECK_INTERVAL_S?)",
+        ),
+        ("garch_models__evaluation__holdouts", "3", "(did you mean GARCH_MODELS__EVALUATION__HOLDOUT?)"),
+        ("GARCH_MONITORNG__HEALTH_CHECK_INTERVAL_S", "2", "(did you mean GARCH_MONITORING__HEALTH_CHECK_INTERVAL_S?)"),
+        ("GARCH_NOTHING__LIKE__IT", "1", "GARCH_NOTHING__LIKE__IT: no such setting"),
+        (
+            "GARCH_MONITORING__HEALTH_CHECK_INTERVAL_S",
+            "soon",
+            "GARCH_MONITORING__HEALTH_CHECK_INTERVAL_S: Input should be a valid number",
+        ),
+    ],
+    ids=["typo_in_key", "lower_case", "typo_in_section", "no_close_match", "bad_value"],
+)
+def test_a_bad_override_variable_is_reported_as_that_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as caught:
+        load_config(ROOT / "azure_config.yaml")
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+    assert "azure_config.yaml" not in str(caught.value), "the file is not where the problem is"
+
+
+def test_an_override_in_dot_env_is_checked_and_named_with_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("GARCH_DEPLOYMENT__CPUS=2\n")
+    with pytest.raises(ConfigError, match=r"^GARCH_DEPLOYMENT__CPUS \(in \.env\): no such setting \(did you mean "):
+        load_config(ROOT / "azure_config.yaml")
+
+
+def test_the_projects_other_garch_variables_and_keys_below_a_mapping_are_not_overrides(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GARCH_MLOPS_SESSION", "pytest-1")  # a session mark, not a setting
+    monkeypatch.setenv("GARCH_MODELS__STORE__BACKEND__LOCAL", "directory")  # a key of the backend mapping
+    assert load_config(ROOT / "azure_config.yaml").models.store.backend["local"] == "directory"

@@ -72,7 +72,7 @@ class AciDeployment(AzureRunDeployment):
     # -- provisioning ---------------------------------------------------------------------------------------
     def _provision(self) -> None:
         run = self._provision_run_resources()
-        secure_env = {**self._secure_env, APP_INSIGHTS_SECRET: run.app_insights_connection_string}
+        secure_env = {**self._own_secure_env(), APP_INSIGHTS_SECRET: run.app_insights_connection_string}
         self.deploy_image(run.image, registry=run.registry, workspace=run.workspace, secure_env=secure_env)
         ensure_alert_rules(self.clients, self._project, self.names, self._progress)
         self._provisioned("alert rules")

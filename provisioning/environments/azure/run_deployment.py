@@ -26,6 +26,7 @@ from provisioning.environments.azure.run_resources import RunResources
 from provisioning.environments.azure.settings import AzureEnvironment
 from provisioning.environments.base import Deployment
 from provisioning.environments.image import build_service_image
+from provisioning.environments.secrets import require_secrets
 from provisioning.errors import DeploymentError
 
 APP_INSIGHTS_SECRET = "APPLICATIONINSIGHTS_CONNECTION_STRING"
@@ -63,8 +64,10 @@ class AzureRunDeployment(Deployment):
         resources: list[str] | None = None,
         image: str | None = None,
         url: str | None = None,
+        missing_secrets: list[str] | None = None,
     ) -> None:
         super().__init__()
+        self._missing_secrets = list(missing_secrets or [])
         self._project = project
         self._azure = azure
         self._env = dict(env or {})
@@ -89,6 +92,7 @@ class AzureRunDeployment(Deployment):
             "image": self._image,
             "url": self._url,
             "env": self._env,
+            "secret_variables": sorted({*self._secure_env, *self._missing_secrets}),  # names only
             **self._target_state(),
         }
 
@@ -104,7 +108,11 @@ class AzureRunDeployment(Deployment):
         azure: AzureEnvironment,
         secure_env: Mapping[str, str] | None = None,
     ) -> Self:
-        """Secrets are never recorded in the state: the caller passes them again."""
+        """Secrets are never recorded in the state, only their names: the caller passes their values again."""
+        if "secret_variables" in state:
+            names, given = state["secret_variables"], secure_env or {}
+            secure_env = {name: given[name] for name in names if given.get(name)}
+        missing = [name for name in state.get("secret_variables", []) if name not in (secure_env or {})]
         return cls(
             project,
             azure,
@@ -114,6 +122,7 @@ class AzureRunDeployment(Deployment):
             resources=list(state.get("resources", [])),
             image=state["image"],
             url=state["url"],
+            missing_secrets=missing,
             **cls._target_arguments(state),
         )
 
@@ -214,7 +223,12 @@ class AzureRunDeployment(Deployment):
 
     def _run_secure_env(self) -> dict[str, str]:
         """The secrets the API runs with: ours and the Application Insights connection string."""
-        return {**self._secure_env, APP_INSIGHTS_SECRET: self._run_resources.connection_string()}
+        return {**self._own_secure_env(), APP_INSIGHTS_SECRET: self._run_resources.connection_string()}
+
+    def _own_secure_env(self) -> dict[str, str]:
+        """The secrets we pass, all of them: a redeploy without one it was deployed with would drop it."""
+        require_secrets(self._missing_secrets, self.environment)
+        return dict(self._secure_env)
 
     def model_storage(self) -> ModelStorage | None:
         """The run's model store account (None for a deployment recorded before it was provisioned)."""

@@ -135,7 +135,7 @@ class ContainerAppsDeployment(AzureRunDeployment):
         environment_id = self._ensure_environment(run.workspace)
         if self._uses_key_vault:
             self._ensure_key_vault()
-        secrets = {**self._secure_env, APP_INSIGHTS_SECRET: run.app_insights_connection_string}
+        secrets = {**self._own_secure_env(), APP_INSIGHTS_SECRET: run.app_insights_connection_string}
         self.deploy_image(run.image, secrets=secrets, environment_id=environment_id)
         ensure_alert_rules(self.clients, self._project, self.names, self._progress, self.alert_target())
         self._provisioned("alert rules")
