@@ -94,7 +94,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--monitor-log", default="reports/monitor.jsonl", help="monitor: JSON lines, one per check")
     parser.add_argument("--reports-dir", type=Path, default=Path("reports"), help="test, full: where reports go")
     args = parser.parse_args(argv)
-    args.env_given = args.env is not None
     args.env = args.env or recorded_environment() or "process"
     return args
 

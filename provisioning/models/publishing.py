@@ -62,13 +62,9 @@ def build_artifact(
     returns = series.data.returns
     fitted = fit(returns, spec)
     window = out_of_sample(
-        returns,
-        spec,
-        holdout=evaluation.holdout,
-        refit_every=evaluation.refit_every,
-        ewma_decay=evaluation.ewma_lambda,
-        rolling_window=evaluation.rolling_window,
-    )
+        returns, spec, holdout=evaluation.holdout, refit_every=evaluation.refit_every,
+        ewma_decay=evaluation.ewma_lambda, rolling_window=evaluation.rolling_window,
+    )  # fmt: skip
     losses = window.losses()
     improvement = losses[evaluation.benchmark].qlike - losses["model"].qlike
     return ModelArtifact(

@@ -40,7 +40,7 @@ def assert_serves(client: httpx.Client, name: str, stored: StoredArtifact) -> No
     settings = Settings()
     expected = forecast(rebuilt, HORIZON, seed=settings.simulation_seed, simulations=settings.simulations)
     body = client.get("/predict", params={"model": name, "horizon": HORIZON}).json()
-    assert body["origin"] == data.last_date
+    assert body["origin"] == data.last_date and body["model_version"] == stored.version
     np.testing.assert_allclose(body["variance"], expected.variance, rtol=RTOL, atol=0)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from provisioning import cli
 from provisioning.cli import STATE_FILE, main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,7 +17,10 @@ CONFIG = str(ROOT / "azure_config.yaml")
 
 @pytest.fixture
 def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh directory to run in, without the sweep of dead sessions' leftovers that `deploy` and `test` start
+    with: it is not under test here, and it would race test_leftovers.py's orphans on another xdist worker."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "sweep_dead_sessions", lambda: None)
     return tmp_path
 
 
