@@ -75,8 +75,8 @@ class AlertsDuringVerification(AlertVerificationFailure):
     def __init__(self, alerts: list[str], notifications: int) -> None:
         self.alerts, self.notifications = alerts, notifications
         super().__init__(
-            f"a verify run must alert no one: {', '.join(alerts) or 'no alert'} pending or firing, "
-            f"{notifications} notification(s) sent"
+            f"a verify run must alert no one; it left alerts {', '.join(alerts) or '(none)'} and "
+            f"{notifications} notification(s)"
         )
 
 
