@@ -42,9 +42,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[BASELINE_KEY] = synthetic_counts(target.url, api_key_option(config))
 
 
-def pytest_report_header(config: pytest.Config) -> str | None:
-    target = config.stash.get(TARGET_KEY, None)
-    return f"garch-mlops: verifying {target.describe()}" if target else None
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The run's first line says what it verifies, with -q too (a report header would not show then)."""
+    target = session.config.stash.get(TARGET_KEY, None)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if target is not None and reporter is not None:
+        reporter.write_line(f"garch-mlops: verifying {target.describe()}")
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -4,8 +4,6 @@ latency rules leave them out. The same traffic counted as real use would have cr
 so the silence is the label's doing, not a quiet run's.
 """
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,23 +13,13 @@ from harness.alerting.prometheus_stack import PrometheusStack
 from harness.alerting.verification import AlertsDuringVerification, wait_until_quiet
 from harness.alerting.webhook_receiver import WebhookReceiver
 from harness.pytest_plugin.deployment import HarnessOptions
+from harness.verify_run import run_verify
 from provisioning.config import ProjectConfig
 from provisioning.monitoring.prometheus_rules import go_duration, signal_expression
 
 pytestmark = pytest.mark.alerts
 
-ROOT = Path(__file__).resolve().parents[2]
 QUIET_WITHIN_S = 30.0
-VERIFY_RUN_TIMEOUT_S = 300.0
-
-
-def verify_run(url: str, api_key: str | None, directory: Path) -> subprocess.CompletedProcess[str]:
-    """The run a user points at a deployment they do not own, with its own reports and temporary directories."""
-    command = [sys.executable, "-m", "pytest", "-m", "contract or integration", "--api-url", url]
-    command += ["--api-key", api_key] if api_key else []
-    command += ["-p", "no:cacheprovider", "-q", "--reports-dir", str(directory / "reports")]
-    command += ["--basetemp", str(directory / "tmp")]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=VERIFY_RUN_TIMEOUT_S, check=False)
 
 
 def test_a_full_verify_run_fires_no_alert(
@@ -48,7 +36,7 @@ def test_a_full_verify_run_fires_no_alert(
         wait_until_quiet(stack, rule.name, QUIET_WITHIN_S)
     started, started_monotonic = time.time(), time.monotonic()
 
-    result = verify_run(live_url, harness_options.api_key, tmp_path)
+    result = run_verify(live_url, harness_options.api_key, tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert f"garch-mlops: verified {live_url}" in result.stdout
     finished = time.time()

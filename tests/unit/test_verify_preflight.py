@@ -1,8 +1,6 @@
 """The pre-flight of a verify run: each way a deployment cannot be verified ends the run in one line, before any
 test; a deployment that can be is described by its URL, version and served models."""
 
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,8 +12,8 @@ import pytest
 
 from harness.preflight import PreflightFailed, preflight
 from harness.synthetic_traffic import SYNTHETIC_HEADERS
+from harness.verify_run import run_verify
 
-ROOT = Path(__file__).resolve().parents[2]
 URL = "http://api.test"
 HEALTHY = {
     "status": "healthy",
@@ -104,13 +102,6 @@ def unused_loopback_url() -> str:
         return f"http://127.0.0.1:{server.server_port}"  # closed on leaving: nothing listens there any more
 
 
-def verify_run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`pytest -m "contract or integration" --api-url ...` as a user runs it, in its own reports directory."""
-    command = [sys.executable, "-m", "pytest", "-m", "contract or integration", "-p", "no:cacheprovider", "-q"]
-    command += ["--reports-dir", str(tmp_path / "reports"), *args]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
-
-
 @pytest.mark.parametrize(
     ("url", "message"),
     [
@@ -124,7 +115,7 @@ def test_a_verify_run_that_cannot_work_stops_before_any_test_with_one_line(
     request: pytest.FixtureRequest, tmp_path: Path, url: Callable[[], str] | str, message: str
 ) -> None:
     address = request.getfixturevalue(url) if isinstance(url, str) else url()
-    result = verify_run(tmp_path, "--api-url", address)
+    result = run_verify(address, None, tmp_path)
     lines = (result.stdout + result.stderr).strip().splitlines()
     assert result.returncode == pytest.ExitCode.USAGE_ERROR, lines
     assert len(lines) == 1 and lines[0].startswith("ERROR: ") and message.format(url=address) in lines[0], lines
