@@ -117,17 +117,17 @@ def signal_expression(rule: AlertRule, limits: ServiceLimits, window: str, *, wi
     `with_synthetic` counts synthetic traffic too: what the rule would have measured without the label, which shows
     that leaving it out is what keeps a verification run quiet.
     """
-    api = OPERATIONS_ROUTES if with_synthetic else f"{OPERATIONS_ROUTES},{REAL_TRAFFIC}"
-    requests = f"garch_http_requests_total{{{JOB},{api}"
+    real = "" if with_synthetic else f",{REAL_TRAFFIC}"  # last: Prometheus prints matchers sorted by label name
+    requests = f"garch_http_requests_total{{{JOB},{OPERATIONS_ROUTES}"
     if rule.signal == "health":
         return f"up{{{JOB}}} == 0 or garch_models_loaded{{{JOB}}} < 1"
     if rule.signal in ("server_error_ratio", "client_error_ratio"):
         status = "5.." if rule.signal == "server_error_ratio" else "4.."
-        failed = f'sum by (job) (rate({requests},status=~"{status}"}}[{window}]))'
-        total = f"sum by (job) (rate({requests}}}[{window}]))"
+        failed = f'sum by (job) (rate({requests},status=~"{status}"{real}}}[{window}]))'
+        total = f"sum by (job) (rate({requests}{real}}}[{window}]))"
         return f"100 * {failed} / {total}"
     if rule.signal == "latency_p95":
-        buckets = f"garch_http_request_duration_seconds_bucket{{{JOB},{api}}}"
+        buckets = f"garch_http_request_duration_seconds_bucket{{{JOB},{OPERATIONS_ROUTES}{real}}}"
         return f"histogram_quantile(0.95, sum by (job, route, le) (rate({buckets}[{window}]))) * 1000"
     if rule.signal == "cpu":
         used = f"sum by (job) (rate(process_cpu_seconds_total{{{JOB}}}[{window}]))"
