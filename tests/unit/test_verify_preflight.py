@@ -1,6 +1,8 @@
 """The pre-flight of a verify run: each way a deployment cannot be verified ends the run in one line, before any
 test; a deployment that can be is described by its URL, version and served models."""
 
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,7 +14,7 @@ import pytest
 
 from harness.preflight import PreflightFailed, preflight
 from harness.synthetic_traffic import SYNTHETIC_HEADERS
-from harness.verify_run import run_verify
+from harness.verify_run import ROOT, run_verify
 
 URL = "http://api.test"
 HEALTHY = {
@@ -120,3 +122,14 @@ def test_a_verify_run_that_cannot_work_stops_before_any_test_with_one_line(
     assert result.returncode == pytest.ExitCode.USAGE_ERROR, lines
     assert len(lines) == 1 and lines[0].startswith("ERROR: ") and message.format(url=address) in lines[0], lines
     assert not (tmp_path / "reports" / "deployment.json").exists()
+
+
+def test_an_api_key_without_a_deployment_to_send_it_to_is_refused_in_one_line(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "pytest", "-m", "integration", "--api-key=k", "-p", "no:cacheprovider"]
+    command += [f"--reports-dir={tmp_path}"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, lines
+    assert lines == [
+        "ERROR: --api-key is the key of a deployment given by --api-url; to deploy with a key, use --deploy-api-key"
+    ]
