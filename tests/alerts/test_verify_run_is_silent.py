@@ -15,6 +15,7 @@ from harness.alerting.webhook_receiver import WebhookReceiver
 from harness.pytest_plugin.deployment import HarnessOptions
 from harness.verify_run import run_verify
 from provisioning.config import ProjectConfig
+from provisioning.environments.base import Deployment
 from provisioning.monitoring.prometheus_rules import go_duration, signal_expression
 
 pytestmark = pytest.mark.alerts
@@ -23,15 +24,16 @@ QUIET_WITHIN_S = 30.0
 
 
 def test_a_full_verify_run_fires_no_alert(
-    scraped_deployment: PrometheusStack,
-    live_url: str,
+    monitored_deployment: tuple[Deployment, PrometheusStack],
     alert_receiver: WebhookReceiver,
     project_config: ProjectConfig,
     harness_options: HarnessOptions,
     sweeping_alone: None,
     tmp_path: Path,
 ) -> None:
-    stack, rules = scraped_deployment, project_config.monitoring.alerts
+    """With the deployment to itself (no other test's traffic in the window), as the proof is about this run's."""
+    (deployment, stack), rules = monitored_deployment, project_config.monitoring.alerts
+    live_url = deployment.url
     for rule in rules:
         wait_until_quiet(stack, rule.name, QUIET_WITHIN_S)
     started, started_monotonic = time.time(), time.monotonic()
