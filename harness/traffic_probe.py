@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from harness.background import in_background
+from harness.synthetic_traffic import SYNTHETIC_HEADERS
 
 REVISION_HEADER, REPLICA_HEADER = "x-ms-revision-name", "x-ms-replica-name"
 
@@ -64,6 +65,8 @@ class ClosedLoop:
 def running_probe(
     base_url: str, paths: Sequence[str] = ("/health",), headers: Mapping[str, str] | None = None
 ) -> Iterator[ClosedLoop]:
-    """A ClosedLoop on its own thread for the duration of the block (stopped and joined on the way out)."""
-    with in_background(ClosedLoop(base_url, paths, dict(headers or {})), "traffic-probe") as loop:
+    """A ClosedLoop on its own thread for the duration of the block (stopped and joined on the way out); its
+    requests are marked synthetic (a canary step still counts them: it judges every answer a revision gives)."""
+    loop_headers = {**SYNTHETIC_HEADERS, **(headers or {})}
+    with in_background(ClosedLoop(base_url, paths, loop_headers), "traffic-probe") as loop:
         yield loop

@@ -18,18 +18,19 @@ from prometheus_client import (
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from .process_tree_metrics import ProcessTreeCollector
+from .traffic import TRAFFIC_LABEL
 
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 HTTP_REQUESTS = Counter(
     "garch_http_requests_total",
-    "HTTP requests answered, by route template, method and status.",
-    ["route", "method", "status"],
+    "HTTP requests answered, by route template, method, status and traffic ('synthetic' for verification runs).",
+    ["route", "method", "status", TRAFFIC_LABEL],
 )
 HTTP_LATENCY = Histogram(
     "garch_http_request_duration_seconds",
-    "Time to answer an HTTP request, by route template.",
-    ["route"],
+    "Time to answer an HTTP request, by route template and traffic ('synthetic' for verification runs).",
+    ["route", TRAFFIC_LABEL],
     buckets=LATENCY_BUCKETS,
 )
 HTTP_IN_FLIGHT = Gauge(

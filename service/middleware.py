@@ -13,7 +13,8 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import metrics
+from . import metrics, telemetry
+from .traffic import traffic_of
 
 log = logging.getLogger("service.access")
 
@@ -27,7 +28,8 @@ def request_state(scope: Scope) -> dict[str, Any]:
 
 
 class RequestContextMiddleware:
-    """Gives each request an id (echoed as X-Request-ID), counts and times it, and logs one JSON line."""
+    """Gives each request an id (echoed as X-Request-ID), counts and times it (synthetic traffic under its own
+    label, service/traffic.py), and logs one JSON line."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -37,7 +39,9 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         state = request_state(scope)
-        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
+        headers = dict(scope["headers"])
+        incoming = headers.get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
+        traffic = traffic_of(headers)
         request_id = incoming if VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         state["request_id"] = request_id
         status = 500
@@ -50,6 +54,8 @@ class RequestContextMiddleware:
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 
+        if traffic:
+            telemetry.mark_traffic(traffic)
         metrics.HTTP_IN_FLIGHT.inc()
         try:
             await self.app(scope, receive, send_with_id)
@@ -57,8 +63,8 @@ class RequestContextMiddleware:
             metrics.HTTP_IN_FLIGHT.dec()
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or state.get("route", "unmatched")
-            metrics.HTTP_REQUESTS.labels(route=route, method=scope["method"], status=str(status)).inc()
-            metrics.HTTP_LATENCY.labels(route=route).observe(elapsed)
+            metrics.HTTP_REQUESTS.labels(route, scope["method"], str(status), traffic).inc()
+            metrics.HTTP_LATENCY.labels(route, traffic).observe(elapsed)
             log.info(
                 "request",
                 extra={
@@ -67,6 +73,7 @@ class RequestContextMiddleware:
                     "path": scope["path"],
                     "status": status,
                     "duration_ms": round(elapsed * 1000, 3),
+                    **({"traffic": traffic} if traffic else {}),
                     **state.get("log_fields", {}),
                 },
             )

@@ -70,3 +70,14 @@ def record_unhandled(error: BaseException) -> None:
     span = trace.get_current_span()
     span.record_exception(error)
     span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+
+
+def mark_traffic(traffic: str) -> None:
+    """Tag the request's span with its `traffic` label (customDimensions["traffic"] in Application Insights), so the
+    log alerts can leave synthetic requests out as the Prometheus rules do. A no-op when telemetry is not
+    configured."""
+    if not _configured:
+        return
+    from opentelemetry import trace
+
+    trace.get_current_span().set_attribute("traffic", traffic)

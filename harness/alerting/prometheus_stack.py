@@ -229,8 +229,9 @@ class PrometheusStack:
             raise MonitoringStackError(f"Alertmanager at {self.alertmanager_url}: {error}") from error
         return dict(yaml.safe_load(status["config"]["original"]))
 
-    def wait_until_scraped(self, url: str, timeout_s: float = 15.0) -> float:
-        """Poll until the target at `url` has been scraped successfully and every rule evaluated since.
+    def wait_until_scraped(self, url: str, timeout_s: float = 15.0, *, after: float = 0.0) -> float:
+        """Poll until the target at `url` has been scraped successfully (at a time past `after`, epoch seconds)
+        and every rule evaluated since.
 
         "Since" is since the first successful scrape seen: compared with the latest one instead, rule groups
         evaluated every two scrapes at different phases would never all be newer than it.
@@ -246,8 +247,9 @@ class PrometheusStack:
             if not ours:
                 return False
             seen["last"] = f"health {ours[0]['health']} {ours[0].get('lastError', '')}".strip()
-            if ours[0]["health"] == "up" and not first_up_at:
-                first_up_at.append(rfc3339_seconds(ours[0]["lastScrape"]))
+            scraped_at = rfc3339_seconds(ours[0]["lastScrape"])
+            if ours[0]["health"] == "up" and not first_up_at and scraped_at > after:
+                first_up_at.append(scraped_at)
             evaluated = [rfc3339_seconds(r["lastEvaluation"]) for g in self.loaded_rules() for r in g["rules"]]
             return bool(first_up_at) and all(at > first_up_at[0] for at in evaluated)
 

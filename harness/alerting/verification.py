@@ -69,6 +69,17 @@ class AlertFiredTooSoon(AlertVerificationFailure):
         )
 
 
+class AlertsDuringVerification(AlertVerificationFailure):
+    """A verify run (synthetic traffic only) made alerts pending or firing, or Alertmanager notify someone."""
+
+    def __init__(self, alerts: list[str], notifications: int) -> None:
+        self.alerts, self.notifications = alerts, notifications
+        super().__init__(
+            f"a verify run must alert no one; it left alerts {', '.join(alerts) or '(none)'} and "
+            f"{notifications} notification(s)"
+        )
+
+
 class MeasureNotOverThreshold(AlertVerificationFailure):
     """While the alert fired, the rule's own measure, as Prometheus computes it, never crossed the threshold."""
 

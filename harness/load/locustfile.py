@@ -13,11 +13,12 @@ import random
 from locust import FastHttpUser, LoadTestShape, between, task
 
 from harness.load.shapes import users_at
+from harness.synthetic_traffic import verification_headers
 
 WEIGHTS = json.loads(os.environ.get("LOAD_WEIGHTS", "{}"))
 API_KEY = os.environ.get("LOAD_API_KEY", "")
 THINK_S = tuple(float(part) for part in os.environ.get("LOAD_THINK_S", "0.05,0.2").split(","))
-HEADERS = {"X-API-Key": API_KEY} if API_KEY else {}
+HEADERS = verification_headers(API_KEY)
 MODELS = ("garch_1_1", "gjr_garch_1_1_1", "egarch_1_1")
 _SEEDED = random.Random(7)
 RETURNS = [round(_SEEDED.gauss(0, 1.2), 4) for _ in range(500)]
@@ -30,7 +31,7 @@ class ApiClient(FastHttpUser):
 
     @task(WEIGHTS.get("health", 1))
     def health(self) -> None:
-        self.client.get("/health", name="health")
+        self.client.get("/health", name="health", headers=HEADERS)
 
     @task(WEIGHTS.get("models_list", 1))
     def models_list(self) -> None:

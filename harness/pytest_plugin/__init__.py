@@ -6,6 +6,7 @@ of every module listed here.
 
 pytest_plugins = [
     "harness.pytest_plugin.options",
+    "harness.pytest_plugin.verify_mode",
     "harness.pytest_plugin.lifecycle",
     "harness.pytest_plugin.deployment",
     "harness.pytest_plugin.arm_emulator",

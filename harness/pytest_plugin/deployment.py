@@ -27,6 +27,7 @@ import pytest
 
 from harness.pytest_plugin.model_store import publish_session_models
 from harness.pytest_plugin.reports import reports_dir
+from harness.synthetic_traffic import verification_headers
 from provisioning.config import ProjectConfig
 from provisioning.environments import attach_deployment, provision, service_env
 from provisioning.environments.base import Deployment
@@ -43,6 +44,10 @@ REAPED_ENVIRONMENTS = ("process", "local")
 PROVISION_LOCK = "deployment.lock"
 USAGE_LOCK = "deployment.usage.lock"
 LIVE_FIXTURES = frozenset({"deployment", "live_url", "api", "deployment_control"})
+EXCLUSIVE_SKIP = (
+    "--api-url: this test needs the deployment to itself (it stops, restarts or overloads it, injects faults or "
+    "counts its requests exactly); a deployment others use gets only tests that leave it as it was"
+)
 
 
 def is_xdist_worker(config: pytest.Config) -> bool:
@@ -242,10 +247,16 @@ def live_url(pytestconfig: pytest.Config, deployment: Deployment) -> Iterator[st
 
 @pytest.fixture
 def api(live_url: str, harness_options: HarnessOptions) -> Iterator[httpx.Client]:
-    """An HTTP client on the live deployment (with the API key when the deployment has one)."""
-    headers = {"X-API-Key": harness_options.api_key} if harness_options.api_key else {}
-    with httpx.Client(base_url=live_url, headers=headers, timeout=30) as client:
+    """An HTTP client on the live deployment: its requests marked synthetic, with the API key when there is one."""
+    with httpx.Client(base_url=live_url, headers=verification_headers(harness_options.api_key), timeout=30) as client:
         yield client
+
+
+def skip_unless_ours(options: HarnessOptions) -> None:
+    """For tests outside `deployment_control` that still need the deployment to themselves (load that would trip
+    ApiCpuHigh): they skip under --api-url, with the reason."""
+    if options.api_url:
+        pytest.skip(EXCLUSIVE_SKIP)
 
 
 def answers_health(deployment: Deployment) -> bool:
@@ -260,12 +271,12 @@ def answers_health(deployment: Deployment) -> bool:
 def deployment_control(
     pytestconfig: pytest.Config, deployment: Deployment, project_config: ProjectConfig, harness_options: HarnessOptions
 ) -> Iterator[Deployment]:
-    """The deployment for tests that stop, start or restart it: exclusive, and its new state is recorded after."""
+    """The deployment for tests that stop, start or restart it, cause faults on it or count its requests exactly:
+    exclusive, and its new state is recorded after. Under --api-url such tests skip: others use that deployment."""
+    if isinstance(deployment, ExternalDeployment):
+        pytest.skip(EXCLUSIVE_SKIP)
     directory = shared_dir(pytestconfig)
     with file_lock(directory / USAGE_LOCK):
-        if isinstance(deployment, ExternalDeployment):
-            yield deployment
-            return
         state_file = StateFile(directory / STATE_FILE)
         with file_lock(directory / PROVISION_LOCK):
             record = state_file.read() or deployment.state()

@@ -9,6 +9,7 @@ from harness.pytest_plugin.deployment import (
     finish_session,
     is_xdist_worker,
 )
+from harness.pytest_plugin.verify_mode import api_key_option
 from provisioning.config import AZURE_TARGETS, ConfigError, ProjectConfig, load_config, with_azure_target
 from provisioning.environments import ENVIRONMENTS
 
@@ -24,7 +25,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--api-url",
         default=None,
-        help="verify an already running deployment at this URL; nothing is provisioned or torn down",
+        help="verify an already running deployment at this URL (production included): a pre-flight checks it, "
+        "every request is marked synthetic, tests that need the deployment to themselves skip; nothing is "
+        "provisioned, restarted or torn down",
+    )
+    group.addoption(
+        "--api-key",
+        default=None,
+        help="with --api-url: the API key the deployment expects (sent as X-API-Key)",
     )
     group.addoption("--keep", action="store_true", help="leave the deployment up after the run and print its URL")
     group.addoption(
@@ -100,7 +108,7 @@ def harness_options(pytestconfig: pytest.Config) -> HarnessOptions:
         environment=pytestconfig.getoption("--env"),
         api_url=pytestconfig.getoption("--api-url"),
         keep=pytestconfig.getoption("--keep"),
-        api_key=pytestconfig.getoption("--deploy-api-key"),
+        api_key=api_key_option(pytestconfig),
     )
 
 

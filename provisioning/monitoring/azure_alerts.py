@@ -16,6 +16,7 @@ from typing import Any
 
 from provisioning.config import MonitoringSection, NotificationsSection
 from provisioning.monitoring.catalogue import AlertRule, Channel, ServiceLimits
+from service.traffic import SYNTHETIC, TRAFFIC_LABEL
 
 METRIC_ALERTS_API = "2018-03-01"
 ACTION_GROUPS_API = "2023-01-01"
@@ -30,8 +31,13 @@ CPU_UNITS_PER_CORE = {ACI_NAMESPACE: 1000, ACA_NAMESPACE: 1_000_000_000}
 """CpuUsage is in millicores, UsageNanoCores in nanocores."""
 WEB_TEST_FREQUENCIES_S = (300, 600, 900)
 WEB_TEST_TIMEOUT_S = 30
-API_REQUESTS = 'requests\n| where name !endswith "/health" and name !endswith "/metrics"'
-"""Application Insights requests that are API use: probes and scrapes left out, as in the Prometheus rules."""
+API_REQUESTS = (
+    'requests\n| where name !endswith "/health" and name !endswith "/metrics"\n'
+    f'| where tostring(customDimensions["{TRAFFIC_LABEL}"]) != "{SYNTHETIC}"'
+)
+"""Application Insights requests that are API use: probes, scrapes and synthetic traffic (a verification run's
+requests, which the service tags with the span attribute `traffic`, service/telemetry.py) left out, as in the
+Prometheus rules. A log alert can filter on a custom dimension; a metric alert could not."""
 
 
 @dataclass(frozen=True)

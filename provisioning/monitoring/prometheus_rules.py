@@ -11,11 +11,15 @@ from typing import Any
 
 from provisioning.config import MonitoringSection, NotificationsSection
 from provisioning.monitoring.catalogue import AlertRule, Channel, ServiceLimits
+from service.traffic import SYNTHETIC, TRAFFIC_LABEL
 
 SCRAPE_JOB = "garch-api"
 JOB = f'job="{SCRAPE_JOB}"'
 OPERATIONS_ROUTES = 'route!~"/health|/metrics|unmatched"'
 """Traffic that is not API use: probes, scrapes and paths no route matches (scanners). Ratios leave it out."""
+REAL_TRAFFIC = f'{TRAFFIC_LABEL}!="{SYNTHETIC}"'
+"""Requests a verification run marked as synthetic (service/traffic.py) are not use either: ratios and latency
+leave them out, so verifying a quiet deployment cannot page anyone."""
 RULES_FILE = "rules.yml"
 TARGETS_FILE = "targets.json"
 PROMQL_OPERATOR = {"GreaterThan": ">", "GreaterThanOrEqual": ">="}
@@ -107,18 +111,23 @@ def go_duration(seconds: float) -> str:
     return text
 
 
-def signal_expression(rule: AlertRule, limits: ServiceLimits, window: str) -> str:
-    """What a rule measures, in the threshold's unit, over `window` (a duration, or Grafana's $__rate_interval)."""
+def signal_expression(rule: AlertRule, limits: ServiceLimits, window: str, *, with_synthetic: bool = False) -> str:
+    """What a rule measures, in the threshold's unit, over `window` (a duration, or Grafana's $__rate_interval).
+
+    `with_synthetic` counts synthetic traffic too: what the rule would have measured without the label, which shows
+    that leaving it out is what keeps a verification run quiet.
+    """
+    real = "" if with_synthetic else f",{REAL_TRAFFIC}"  # last: Prometheus prints matchers sorted by label name
     requests = f"garch_http_requests_total{{{JOB},{OPERATIONS_ROUTES}"
     if rule.signal == "health":
         return f"up{{{JOB}}} == 0 or garch_models_loaded{{{JOB}}} < 1"
     if rule.signal in ("server_error_ratio", "client_error_ratio"):
         status = "5.." if rule.signal == "server_error_ratio" else "4.."
-        failed = f'sum by (job) (rate({requests},status=~"{status}"}}[{window}]))'
-        total = f"sum by (job) (rate({requests}}}[{window}]))"
+        failed = f'sum by (job) (rate({requests},status=~"{status}"{real}}}[{window}]))'
+        total = f"sum by (job) (rate({requests}{real}}}[{window}]))"
         return f"100 * {failed} / {total}"
     if rule.signal == "latency_p95":
-        buckets = f"garch_http_request_duration_seconds_bucket{{{JOB},{OPERATIONS_ROUTES}}}"
+        buckets = f"garch_http_request_duration_seconds_bucket{{{JOB},{OPERATIONS_ROUTES}{real}}}"
         return f"histogram_quantile(0.95, sum by (job, route, le) (rate({buckets}[{window}]))) * 1000"
     if rule.signal == "cpu":
         used = f"sum by (job) (rate(process_cpu_seconds_total{{{JOB}}}[{window}]))"

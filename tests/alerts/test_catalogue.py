@@ -168,6 +168,10 @@ def test_one_entry_one_azure_rule_one_prometheus_rule(rule: AlertRule, project_c
     assert azure.type == "Microsoft.Insights/scheduledQueryRules" and properties["scopes"] == [SCOPE.app_insights_id]
     assert (criterion["operator"], criterion["threshold"]) == (rule.operator, rule.threshold.value)
     assert prometheus["expr"].endswith(f"> {go_float(rule.threshold.value)}")
+    # Both engines leave a verification run's synthetic traffic out of every ratio and percentile.
+    assert 'traffic!="synthetic"' in prometheus["expr"]
+    assert prometheus["expr"].count("garch_http_") == prometheus["expr"].count('traffic!="synthetic"')
+    assert '| where tostring(customDimensions["traffic"]) != "synthetic"' in criterion["query"]
     if rule.signal == "latency_p95":
         assert "percentile(duration, 95)" in criterion["query"] and criterion["metricMeasureColumn"] == "p95_ms"
         assert "histogram_quantile(0.95," in prometheus["expr"] and "* 1000 >" in prometheus["expr"]

@@ -28,6 +28,7 @@ from provisioning.monitoring.prometheus_rules import (
     rule_annotations,
     rule_labels,
 )
+from service.traffic import SYNTHETIC
 
 pytestmark = pytest.mark.unit
 
@@ -86,18 +87,18 @@ def counter(labels: str, per_check: float) -> dict[str, str]:
     return {"series": f"{{{labels}}}", "values": f"0+{per_check:g}x{SAMPLES}"}
 
 
-def requests(route: str, status: int, per_check: float) -> dict[str, str]:
+def requests(route: str, status: int, per_check: float, traffic: str = "") -> dict[str, str]:
     labels = f'__name__="garch_http_requests_total",{JOB},route="{route}",method="GET",status="{status}"'
-    return counter(labels, per_check)
+    return counter(labels + (f',traffic="{traffic}"' if traffic else ""), per_check)
 
 
-def histogram(route: str, per_check_in_bucket: dict[str, float]) -> list[dict[str, str]]:
+def histogram(route: str, per_check_in_bucket: dict[str, float], traffic: str = "") -> list[dict[str, str]]:
     """Cumulative buckets of garch_http_request_duration_seconds for `route`, from counts per bucket and check."""
     series, cumulative = [], 0.0
     for le, count in per_check_in_bucket.items():
         cumulative += count
         labels = f'__name__="garch_http_request_duration_seconds_bucket",{JOB},route="{route}",le="{le}"'
-        series.append(counter(labels, cumulative))
+        series.append(counter(labels + (f',traffic="{traffic}"' if traffic else ""), cumulative))
     return series
 
 
@@ -130,13 +131,21 @@ def scenario(rule: AlertRule, limits: ServiceLimits, interval_s: float) -> Scena
         noise = [requests("/health", 200, 900), requests("/metrics", 200, 900), requests("unmatched", 404, 900)]
         bad = [requests("/predict", status, above), requests("/predict", 200, 100 - above), *noise]
         good = [requests("/predict", status, below), requests("/predict", 200, 100 - below), *noise]
-        return Scenario([bad], [good], job, f"{above:.4g}")
+        # A verification run: mostly failing requests, all marked synthetic, alone or beside healthy real use.
+        verification = [requests("/predict", status, 900, SYNTHETIC), requests("/predict", 200, 100, SYNTHETIC)]
+        return Scenario([bad], [good, verification, [*good, *verification]], job, f"{above:.4g}")
     if rule.signal == "latency_p95":
         slow = histogram("/predict/custom", {"1": 0, "2.5": 0, "5": 10, "+Inf": 0})
         fast = histogram("/predict", {"1": 10, "2.5": 0, "5": 0, "+Inf": 0})
         slow_probes = histogram("/health", {"1": 0, "2.5": 0, "5": 10, "+Inf": 0})
+        slow_verification = histogram("/predict/custom", {"1": 0, "2.5": 0, "5": 10, "+Inf": 0}, SYNTHETIC)
         # Everything in the (2.5 s, 5 s] bucket: Prometheus interpolates 2.5 + 0.95 * 2.5 s.
-        return Scenario([[*slow, *fast]], [[*fast, *slow_probes]], {**job, "route": "/predict/custom"}, "4875")
+        return Scenario(
+            [[*slow, *fast]],
+            [[*fast, *slow_probes], [*fast, *slow_verification]],
+            {**job, "route": "/predict/custom"},
+            "4875",
+        )
     if rule.signal == "cpu":
 
         def cpu(percent: float) -> list[dict[str, str]]:

@@ -19,6 +19,7 @@ else:  # Python 3.10
     import tomli as tomllib
 
 from harness.pytest_plugin.deployment import HarnessOptions
+from harness.synthetic_traffic import SYNTHETIC_HEADERS
 from provisioning.config import ProjectConfig
 
 pytestmark = pytest.mark.contract
@@ -31,11 +32,12 @@ def live_schema(
     live_url: str, contract_examples: int, harness_options: HarnessOptions
 ) -> Iterator[schemathesis.BaseSchema]:
     settings_file = tomllib.loads((Path(__file__).parents[2] / "schemathesis.toml").read_text())
+    settings_file["headers"] = dict(SYNTHETIC_HEADERS)  # every call, so the alert rules leave this traffic out
     if harness_options.api_key:
         # As schemathesis auth (not a header added to every call), so negative cases that drop the key keep it out.
         settings_file["auth"] = {"openapi": {"APIKeyHeader": {"api_key": harness_options.api_key}}}
     config = SchemathesisConfig.from_dict(settings_file)
-    loaded = schemathesis.openapi.from_url(f"{live_url}/openapi.json", config=config)
+    loaded = schemathesis.openapi.from_url(f"{live_url}/openapi.json", config=config, headers=SYNTHETIC_HEADERS)
     loaded.config.generation.update(max_examples=contract_examples)
     yield loaded
 

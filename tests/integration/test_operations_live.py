@@ -8,6 +8,7 @@ import pytest
 
 from harness.prometheus_text import sample
 from harness.pytest_plugin.deployment import HarnessOptions, logs_or_skip
+from harness.synthetic_traffic import SYNTHETIC_HEADERS, verification_headers
 from provisioning.environments.azure.container_apps.deployment import ContainerAppsDeployment
 from provisioning.environments.base import Deployment
 from provisioning.waiting import wait_until
@@ -17,11 +18,13 @@ pytestmark = pytest.mark.integration
 
 def test_api_key_is_enforced_when_the_deployment_has_one(live_url: str, harness_options: HarnessOptions) -> None:
     if not harness_options.api_key:
-        pytest.skip("this deployment runs without API_KEY (deploy with --deploy-api-key to check enforcement)")
-    assert httpx.get(f"{live_url}/predict").status_code == 401
-    assert httpx.get(f"{live_url}/predict", headers={"X-API-Key": "wrong"}).status_code == 401
-    assert httpx.get(f"{live_url}/predict", headers={"X-API-Key": harness_options.api_key}).status_code == 200
-    assert httpx.get(f"{live_url}/health").status_code == 200
+        how = "--api-key" if harness_options.api_url else "--deploy-api-key"
+        pytest.skip(f"no API key given, so none to check enforcement of (give one with {how})")
+    with httpx.Client(base_url=live_url, headers=SYNTHETIC_HEADERS, timeout=30) as client:
+        assert client.get("/predict").status_code == 401
+        assert client.get("/predict", headers={"X-API-Key": "wrong"}).status_code == 401
+        assert client.get("/predict", headers={"X-API-Key": harness_options.api_key}).status_code == 200
+        assert client.get("/health").status_code == 200
 
 
 def test_metrics_move_by_exactly_the_requests_made(
@@ -35,7 +38,7 @@ def test_metrics_move_by_exactly_the_requests_made(
                 f"{replicas} replicas serve and each answers /metrics for itself (Prometheus scrapes each): exact "
                 "counts through the app's one address are checked where one instance serves"
             )
-    headers = {"X-API-Key": harness_options.api_key} if harness_options.api_key else {}
+    headers = verification_headers(harness_options.api_key)
     with httpx.Client(base_url=deployment_control.url, headers=headers, timeout=30) as client:
         before = client.get("/metrics").text
         for _ in range(40):
@@ -44,8 +47,8 @@ def test_metrics_move_by_exactly_the_requests_made(
             assert client.get("/predict", params={"horizon": 999}).status_code == 400
         after = client.get("/metrics").text
     counter = "garch_http_requests_total"
-    ok = {"route": "/predict", "method": "GET", "status": "200"}
-    bad = {"route": "/predict", "method": "GET", "status": "400"}
+    ok = {"route": "/predict", "method": "GET", "status": "200", "traffic": "synthetic"}
+    bad = {"route": "/predict", "method": "GET", "status": "400", "traffic": "synthetic"}
     assert sample(after, counter, **ok) - sample(before, counter, **ok) == 40
     assert sample(after, counter, **bad) - sample(before, counter, **bad) == 7
     predictions = "garch_predictions_total"

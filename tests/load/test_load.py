@@ -3,7 +3,7 @@
 import pytest
 
 from harness.load.gate import LoadRun, SloViolations, evaluate, run_locust
-from harness.pytest_plugin.deployment import HarnessOptions
+from harness.pytest_plugin.deployment import HarnessOptions, skip_unless_ours
 from harness.pytest_plugin.reports import reports_dir
 from provisioning.config import ProjectConfig
 
@@ -13,6 +13,7 @@ pytestmark = pytest.mark.load
 def test_slos_hold_under_load(
     live_url: str, project_config: ProjectConfig, harness_options: HarnessOptions, pytestconfig: pytest.Config
 ) -> None:
+    skip_unless_ours(harness_options)
     load = project_config.testing.load
     duration = pytestconfig.getoption("--load-duration") or load.duration_s
     reports = reports_dir(pytestconfig)

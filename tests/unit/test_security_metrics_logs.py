@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from harness.prometheus_text import sample
+from service.traffic import SYNTHETIC_HEADER
 
 KEY = "s3cret-key-value"
 PROTECTED = [("GET", "/predict"), ("GET", "/models/list"), ("POST", "/predict/custom")]
@@ -43,8 +44,8 @@ def test_request_counters_move_by_exactly_the_requests_made(client: TestClient) 
         client.get("/predict", params={"model": "gjr_garch_1_1_1"})
     client.get("/predict", params={"horizon": "0"})
     after = client.get("/metrics").text
-    ok = {"route": "/predict", "method": "GET", "status": "200"}
-    bad = {"route": "/predict", "method": "GET", "status": "400"}
+    ok = {"route": "/predict", "method": "GET", "status": "200", "traffic": ""}
+    bad = {"route": "/predict", "method": "GET", "status": "400", "traffic": ""}
     assert sample(after, "garch_http_requests_total", **ok) - sample(before, "garch_http_requests_total", **ok) == 3
     assert sample(after, "garch_http_requests_total", **bad) - sample(before, "garch_http_requests_total", **bad) == 1
     predictions = "garch_predictions_total"
@@ -52,7 +53,32 @@ def test_request_counters_move_by_exactly_the_requests_made(client: TestClient) 
         sample(after, predictions, model="gjr_garch_1_1_1") - sample(before, predictions, model="gjr_garch_1_1_1") == 3
     )
     count = "garch_http_request_duration_seconds_count"
-    assert sample(after, count, route="/predict") - sample(before, count, route="/predict") == 4
+    assert sample(after, count, route="/predict", traffic="") - sample(before, count, route="/predict", traffic="") == 4
+
+
+def test_synthetic_requests_are_counted_under_their_own_label(
+    client: TestClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A verification run's requests (X-Garch-Synthetic: 1) move only the `traffic="synthetic"` series, which the
+    alert rules leave out; any other value of the header is ordinary traffic."""
+    before = client.get("/metrics").text
+    for _ in range(2):
+        client.get("/predict", params={"horizon": "0"}, headers={SYNTHETIC_HEADER: "1"})
+    client.get("/predict", params={"horizon": "0"}, headers={SYNTHETIC_HEADER: "yes"})
+    after = client.get("/metrics").text
+    counter, count = "garch_http_requests_total", "garch_http_request_duration_seconds_count"
+    bad = {"route": "/predict", "method": "GET", "status": "400"}
+
+    def moved(name: str, **labels: str) -> float:
+        return sample(after, name, **labels) - sample(before, name, **labels)
+
+    assert moved(counter, **bad, traffic="synthetic") == 2
+    assert moved(counter, **bad, traffic="") == 1
+    assert moved(count, route="/predict", traffic="synthetic") == 2
+    assert moved(count, route="/predict", traffic="") == 1
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    marked = [line.get("traffic") for line in lines if line.get("path") == "/predict"]
+    assert marked == ["synthetic", "synthetic", None]
 
 
 def test_metrics_cover_fits_failures_load_time_and_the_process(client: TestClient) -> None:
@@ -72,7 +98,7 @@ def test_unmatched_paths_share_one_label(client: TestClient) -> None:
     client.get("/no/such/path/1")
     client.get("/no/such/path/2")
     text = client.get("/metrics").text
-    assert sample(text, "garch_http_requests_total", route="unmatched", method="GET", status="404") >= 2
+    assert sample(text, "garch_http_requests_total", route="unmatched", method="GET", status="404", traffic="") >= 2
     assert "/no/such/path" not in text
 
 

@@ -26,6 +26,7 @@ from provisioning.processes import ProcessGroup, free_loopback_port
 from provisioning.waiting import wait_until
 from service.garch.catalogue import BUILTIN_MODELS
 from service.model_store import open_store
+from service.traffic import SYNTHETIC_HEADER
 
 ROOT = Path(__file__).resolve().parents[2]
 DEADLINE_S = 60.0
@@ -137,16 +138,26 @@ def test_the_running_service_sends_requests_and_dependencies(
         service.wait_for_http(f"{base}/health", timeout_s=DEADLINE_S)
         assert httpx.get(f"{base}/predict", params={"model": "garch_1_1", "horizon": 3}).status_code == 200
         assert httpx.get(f"{base}/predict", params={"model": "no_such_model"}).status_code == 400
+        assert httpx.get(f"{base}/models/list", headers={SYNTHETIC_HEADER: "1"}).status_code == 200
 
     ok = ingestion.wait_for("RequestData", request_named("GET /predict", 200), "GET /predict 200")
     bad = ingestion.wait_for("RequestData", request_named("GET /predict", 400), "GET /predict 400")
     assert ok["data"]["baseData"]["success"] is True and bad["data"]["baseData"]["success"] is False
     assert ok["iKey"] == ingestion.ikey
+    # Synthetic traffic carries the dimension the log alerts filter on (provisioning/monitoring/azure_alerts.py).
+    synthetic = ingestion.wait_for("RequestData", request_named("GET /models/list", 200), "GET /models/list 200")
+    assert synthetic["data"]["baseData"]["properties"]["traffic"] == "synthetic"
+    assert "traffic" not in ok["data"]["baseData"].get("properties", {})
     # FastAPI's own telemetry steps aside for the instrumentation: one request, one envelope.
     requests = sorted(
         (e["data"]["baseData"]["name"], e["data"]["baseData"]["responseCode"]) for e in ingestion.of_type("RequestData")
     )
-    assert requests == [("GET /health", "200"), ("GET /predict", "200"), ("GET /predict", "400")]
+    assert requests == [
+        ("GET /health", "200"),
+        ("GET /models/list", "200"),
+        ("GET /predict", "200"),
+        ("GET /predict", "400"),
+    ]
     # Every worker loads the models, so with both exporting each blob read arrives once per worker.
     blob_host = f"127.0.0.1:{azurite.port}"
     ingestion.wait_for(
