@@ -82,7 +82,8 @@ def preflight(url: str, api_key: str | None, transport: httpx.BaseTransport | No
             )
         protected = _get(client, base, PROTECTED_PATH)
         if protected.status_code == 401:
-            what = "refused the key given by --api-key" if api_key else "requires an API key: pass --api-key KEY"
+            asked = "requires an API key: pass --api-key KEY (or set API_KEY)"
+            what = "refused the key given by --api-key" if api_key else asked
             raise PreflightFailed(f"{base} {what} (401 from {PROTECTED_PATH})")
         if protected.status_code != 200:
             raise PreflightFailed(f"{base}{PROTECTED_PATH} answered {protected.status_code}, expected 200")

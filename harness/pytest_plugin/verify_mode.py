@@ -6,6 +6,7 @@ synthetic (harness/synthetic_traffic.py); tests that need a deployment to themse
 """
 
 import json
+import os
 
 import httpx
 import pytest
@@ -21,8 +22,12 @@ BASELINE_KEY = pytest.StashKey["tuple[float, float] | None"]()
 
 
 def api_key_option(config: pytest.Config) -> str | None:
-    """The key sent to the deployment: --api-key, or --deploy-api-key (which also deploys with it)."""
+    """The key sent to the deployment: --api-key, or --deploy-api-key (which also deploys with it); under
+    --api-url, else API_KEY from the environment, as the service reads it (`mlops-deploy --action test` runs the
+    suites so: a key on a command line would show in `ps`)."""
     key: str | None = config.getoption("--api-key") or config.getoption("--deploy-api-key")
+    if key is None and config.getoption("--api-url"):
+        key = os.environ.get("API_KEY") or None
     return key
 
 

@@ -7,12 +7,14 @@ import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 
 from harness.preflight import PreflightFailed, preflight
+from harness.pytest_plugin.verify_mode import api_key_option
 from harness.synthetic_traffic import SYNTHETIC_HEADERS
 from harness.verify_run import ROOT, run_verify
 
@@ -65,7 +67,7 @@ def test_a_healthy_deployment_is_described_by_url_version_and_model_versions() -
         (URL, (404, "<html>Not Found</html>"), None, None, "is --api-url the GARCH volatility API?"),
         (URL, (200, {"status": "ok"}), None, None, "is --api-url the GARCH volatility API?"),
         (URL, (503, {**HEALTHY, "status": "loading"}), None, None, "not ready: /health answered 503"),
-        (URL, (200, HEALTHY), "k", None, "requires an API key: pass --api-key KEY (401 from /models/list)"),
+        (URL, (200, HEALTHY), "k", None, "requires an API key: pass --api-key KEY (or set API_KEY) (401 from"),
         (URL, (200, HEALTHY), "k", "wrong", "refused the key given by --api-key (401 from /models/list)"),
     ],
 )
@@ -133,3 +135,21 @@ def test_an_api_key_without_a_deployment_to_send_it_to_is_refused_in_one_line(tm
     assert lines == [
         "ERROR: --api-key is the key of a deployment given by --api-url; to deploy with a key, use --deploy-api-key"
     ]
+
+
+@pytest.mark.parametrize(
+    ("options", "environment", "sent"),
+    [
+        ({"--api-url": URL, "--api-key": "given"}, "from-env", "given"),
+        ({"--api-url": URL, "--deploy-api-key": "deployed"}, "from-env", "deployed"),
+        ({"--api-url": URL}, "from-env", "from-env"),  # what `mlops-deploy --action test` relies on
+        ({"--api-url": URL}, "", None),
+        ({}, "from-env", None),  # a provisioned run sends only the key it deployed with
+    ],
+)
+def test_the_key_sent_comes_from_the_options_then_api_key_in_the_environment(
+    options: dict[str, str], environment: str, sent: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("API_KEY", environment)
+    config = SimpleNamespace(getoption=lambda name: options.get(name))
+    assert api_key_option(config) == sent  # type: ignore[arg-type]
