@@ -51,6 +51,11 @@ class RawConnection:
     def close(self) -> None:
         self.sock.close()
 
+    @property
+    def received(self) -> bytes:
+        """What the server sent that no answer() has consumed (e.g. an answer read by closed_by_server)."""
+        return self._buffer
+
     def send(self, data: bytes) -> bool:
         """Send `data`; False when the server has already closed or reset the connection."""
         try:
@@ -106,7 +111,9 @@ class RawConnection:
         except (ConnectionResetError, BrokenPipeError):
             chunk = b""
         except TimeoutError:
-            raise TimeoutError(f"no whole answer from {self.host}:{self.port}; received {self._buffer[:200]!r}")
+            raise TimeoutError(
+                f"no whole answer from {self.host}:{self.port}; received {self._buffer[:200]!r}"
+            ) from None
         if not chunk:
             raise ServerClosed(self._buffer)
         self._buffer += chunk
