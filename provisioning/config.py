@@ -1,7 +1,7 @@
 """azure_config.yaml, the environment and .env, read into one typed object that rejects what it does not know."""
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import (
@@ -154,7 +154,7 @@ class AutoscaleSection(Section):
         return self
 
 
-def _service_default(name: str) -> object:
+def _service_default(name: str) -> Any:
     """The service's own default for a setting, so the two cannot drift apart."""
     return ServiceSettings.model_fields[name].default
 
