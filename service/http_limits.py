@@ -112,7 +112,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self._phase != BODY:
             self._head_bytes += len(data)
         super().data_received(data)
-        if self.transport.is_closing():
+        if self._phase == IDLE or self.transport.is_closing():  # IDLE: every request read is whole (most reads)
             return
         if self._phase == HEAD:
             if self._head_bytes > self.limits.max_head_bytes:
@@ -128,7 +128,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._phase = HEAD
 
     def on_headers_complete(self) -> None:
-        self._disarm()
+        if self._deadline is not None:
+            self._disarm()
         self._phase = BODY
         refusal = None
         if self._over_capacity:
@@ -148,7 +149,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._phase = IDLE
-        self._disarm()
+        if self._deadline is not None:
+            self._disarm()
 
     def _head_size(self) -> int:
         """The head's size (give or take line endings), for a read that held a whole head and more."""

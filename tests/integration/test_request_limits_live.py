@@ -70,7 +70,7 @@ def test_trickled_heads_and_bodies_are_cut_off_at_their_bounds(
     live_url: str, deployment: Deployment, project_config: ProjectConfig
 ) -> None:
     if isinstance(deployment, ContainerAppsDeployment):
-        pytest.skip(f"{INGRESS}: a trickle meets the ingress's own timeouts, not the app's")
+        pytest.skip(f"{INGRESS}: a trickled request never reaches the app, so its time bounds do not apply")
     bounds = limits(project_config)
     head = RawConnection(live_url)
     body = RawConnection(live_url)
