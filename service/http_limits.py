@@ -22,6 +22,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from .config import Settings
+from .middleware import ANSWERED_BY_SERVER
 
 RETRY_AFTER_S = 1
 IDLE, HEAD, BODY = 0, 1, 2  # what the connection is reading: between requests, a request's head, its body
@@ -177,6 +178,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             if cycle.response_started:  # the app answered without reading the body: only stop reading it
                 self.transport.close()
                 return
+            cycle.scope["state"][ANSWERED_BY_SERVER] = 408  # counted and logged as this, not as a 500
             cycle.disconnected = True  # the app's next receive() says the client left; its answer goes nowhere
             cycle.message_event.set()
         what, timeout_s = (

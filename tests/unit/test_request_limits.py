@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 import uvicorn
+from prometheus_client import REGISTRY
 
 from harness.raw_http import RawConnection
 from provisioning.waiting import wait_until
 from service.http_limits import LimitedHttpToolsProtocol, RequestLimits
+from service.middleware import RequestContextMiddleware
 
 LIMITS = RequestLimits(max_head_bytes=4096, head_timeout_s=0.5, body_timeout_s=0.8, max_connections=4)
 GRACE_S = 3.0  # on top of a time bound, for a loaded machine
@@ -38,7 +40,8 @@ def url() -> Iterator[str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     protocol = functools.partial(LimitedHttpToolsProtocol, limits=LIMITS)
-    config = uvicorn.Config(echo_length, http=protocol, lifespan="off", log_level="critical")  # type: ignore[arg-type]
+    app = RequestContextMiddleware(echo_length)  # counts each request, as in the service
+    config = uvicorn.Config(app, http=protocol, lifespan="off", log_level="critical")  # type: ignore[arg-type]
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -94,6 +97,19 @@ def test_a_trickled_request_gets_408_after_its_bound(url: str, first_part: bytes
         answer = conn.answer(LIMITS.body_timeout_s + GRACE_S)
         assert answer.status == 408 and f"request {what} was not received".encode() in answer.body
         assert conn.closed_by_server(GRACE_S)
+
+
+def test_a_body_cut_off_is_counted_as_408_not_as_a_server_error(url: str) -> None:
+    def counted(status: str) -> float:
+        labels = {"route": "unmatched", "method": "PUT", "status": status}
+        return REGISTRY.get_sample_value("garch_http_requests_total", labels) or 0.0
+
+    before = counted("408"), counted("500")
+    with RawConnection(url) as conn:
+        conn.send(b"PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab")
+        assert conn.answer(LIMITS.body_timeout_s + GRACE_S).status == 408
+    wait_until(lambda: counted("408") == before[0] + 1, what="the 408 counted", where=url, timeout_s=5, interval_s=0.02)
+    assert counted("500") == before[1]
 
 
 def test_a_keep_alive_connection_serves_many_requests_without_tripping_the_bounds(url: str) -> None:
