@@ -22,6 +22,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from .config import Settings
+from .metrics import HTTP_REFUSED
 from .middleware import ANSWERED_BY_SERVER
 
 RETRY_AFTER_S = 1
@@ -118,6 +119,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self._phase == HEAD:
             if self._head_bytes > self.limits.max_head_bytes:
                 self._disarm()
+                HTTP_REFUSED.labels(reason="head_too_large").inc()
                 self._answer_and_close(self._head_too_large.status, self._head_too_large.body)
             elif self._deadline is None:
                 self._arm(self.limits.head_timeout_s)
@@ -135,8 +137,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         refusal = None
         if self._over_capacity:
             refusal = OVERLOADED
+            HTTP_REFUSED.labels(reason="overloaded").inc()
         elif self._head_bytes > self.limits.max_head_bytes and self._head_size() > self.limits.max_head_bytes:
             refusal = self._head_too_large
+            HTTP_REFUSED.labels(reason="head_too_large").inc()
         self._head_bytes = 0
         if refusal is None:
             super().on_headers_complete()
@@ -171,6 +175,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         cycle = self.cycle
+        HTTP_REFUSED.labels(reason=("idle_timeout", "head_timeout", "body_timeout")[self._phase]).inc()
         if self._phase == IDLE or (self._phase == HEAD and cycle is not None and not cycle.response_complete):
             self.transport.close()  # nothing to answer, or an answer still being written: just close
             return

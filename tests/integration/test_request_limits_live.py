@@ -8,6 +8,7 @@ import time
 import httpx
 import pytest
 
+from harness.prometheus_text import sample
 from harness.pytest_plugin.deployment import ExternalDeployment, HarnessOptions
 from harness.raw_http import RawAnswer, RawConnection, ServerClosed
 from provisioning.config import ProjectConfig, RequestLimitsSection
@@ -41,6 +42,12 @@ def health_keeps_answering(url: str) -> None:
             return False
 
     wait_until(healthy, what="/health 200", where=url, timeout_s=HEALTH_DEADLINE_S, interval_s=0.1)
+
+
+def refusals(url: str, reason: str) -> float:
+    """garch_http_refused_total{reason}, summed over the deployment's workers."""
+    text = httpx.get(f"{url}/metrics", timeout=10, follow_redirects=True).text
+    return sample(text, "garch_http_refused_total", reason=reason)
 
 
 def answer_or_close(conn: RawConnection, timeout_s: float) -> RawAnswer | None:
@@ -108,6 +115,7 @@ def test_connections_beyond_the_per_worker_cap_get_503_with_retry_after(
     if isinstance(deployment_control, ExternalDeployment):
         pytest.skip("--api-url: the worker count and cap of a deployment this run did not configure are unknown")
     url = deployment_control.url
+    overloaded_before = refusals(url, "overloaded")
     most = project_config.deployment.web_concurrency * limits(project_config).max_connections_per_worker + 8
     held: list[RawConnection] = []
     refused: RawAnswer | None = None
@@ -128,6 +136,7 @@ def test_connections_beyond_the_per_worker_cap_get_503_with_retry_after(
         for conn in held:
             conn.close()
     health_keeps_answering(url)
+    assert refusals(url, "overloaded") > overloaded_before
 
 
 def test_wrong_keys_from_one_address_get_429_until_its_allowance_refills(

@@ -52,12 +52,18 @@ def url() -> Iterator[str]:
     sock.close()
 
 
+def refusals(reason: str) -> float:
+    return REGISTRY.get_sample_value("garch_http_refused_total", {"reason": reason}) or 0.0
+
+
 def test_a_head_over_the_cap_in_one_read_gets_431_and_a_close(url: str) -> None:
+    before = refusals("head_too_large")
     with RawConnection(url) as conn:
         conn.send(conn.request("GET", "/", {"X-Big": "a" * 5000}))
         answer = conn.answer()
         assert answer.status == 431 and answer.headers["connection"] == "close"
         assert b"request_head_too_large" in answer.body and conn.closed_by_server(GRACE_S)
+    assert refusals("head_too_large") == before + 1
 
 
 def test_a_head_growing_past_the_cap_over_many_reads_gets_431_before_it_ends(url: str) -> None:
@@ -80,8 +86,11 @@ def test_a_head_under_the_cap_with_a_body_in_the_same_write_is_served(url: str) 
 
 
 def test_a_connection_that_sends_nothing_is_closed_after_the_head_bound(url: str) -> None:
+    before = refusals("idle_timeout")
     with RawConnection(url) as conn:
         assert conn.closed_by_server(LIMITS.head_timeout_s + GRACE_S)
+        assert not conn.received
+    assert refusals("idle_timeout") == before + 1
 
 
 @pytest.mark.parametrize(
@@ -120,6 +129,7 @@ def test_a_keep_alive_connection_serves_many_requests_without_tripping_the_bound
 
 
 def test_connections_beyond_the_cap_get_503_with_retry_after_and_the_rest_keep_working(url: str) -> None:
+    before = refusals("overloaded")
     held = [RawConnection(url) for _ in range(LIMITS.max_connections)]
     try:
         for conn in held:  # each answered and kept open, so all are counted at once
@@ -130,6 +140,7 @@ def test_connections_beyond_the_cap_get_503_with_retry_after_and_the_rest_keep_w
             refused = extra.answer()
             assert refused.status == 503 and refused.headers["retry-after"] == "1"
             assert b"overloaded" in refused.body and extra.closed_by_server(GRACE_S)
+        assert refusals("overloaded") == before + 1
         held[0].send(held[0].request("GET", "/"))
         assert held[0].answer().status == 200
     finally:
