@@ -2,7 +2,7 @@
 
 import os
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import (
@@ -15,6 +15,7 @@ from typing_extensions import Self
 
 from provisioning.config_overrides import override_variables, unknown_override, variable_for
 from provisioning.monitoring.catalogue import DEFAULT_ALERTS, AlertRule, check_catalogue
+from service.config import Settings as ServiceSettings
 from service.garch.catalogue import BUILTIN_MODELS, ModelName
 
 DEFAULT_CONFIG_PATH = Path("azure_config.yaml")
@@ -155,6 +156,26 @@ class AutoscaleSection(Section):
         return self
 
 
+def _service_default(name: str) -> Any:
+    """The service's own default for a setting, so the two cannot drift apart."""
+    return ServiceSettings.model_fields[name].default
+
+
+class RequestLimitsSection(Section):
+    """The service's request limits (its settings of the same names, upper-cased, in its environment): what one
+    client can make a worker hold, and how many wrong API keys an address may try."""
+
+    max_request_head_bytes: int = Field(default=_service_default("max_request_head_bytes"), ge=1024, le=1_048_576)
+    request_head_timeout_s: float = Field(default=_service_default("request_head_timeout_s"), gt=0, le=600)
+    request_body_timeout_s: float = Field(default=_service_default("request_body_timeout_s"), gt=0, le=3600)
+    max_connections_per_worker: int = Field(default=_service_default("max_connections_per_worker"), ge=1)
+    wrong_key_limit: int = Field(default=_service_default("wrong_key_limit"), ge=1)
+    wrong_key_window_s: float = Field(default=_service_default("wrong_key_window_s"), gt=0)
+
+    def service_env(self) -> dict[str, str]:
+        return {name.upper(): f"{value:g}" if isinstance(value, float) else str(value) for name, value in self}
+
+
 class DeploymentSection(Section):
     image_name: str = "garch-mlops"
     cpu: float = Field(default=1.0, gt=0, le=4)
@@ -165,6 +186,7 @@ class DeploymentSection(Section):
     startup_timeout_s: float = Field(default=120, gt=0, le=3600)
     rollout: RolloutSection = RolloutSection()
     autoscale: AutoscaleSection = AutoscaleSection()
+    request_limits: RequestLimitsSection = RequestLimitsSection()
 
 
 class NotificationsSection(Section):

@@ -1,5 +1,6 @@
 """`python -m service`: serve the API with uvicorn, settings from the environment."""
 
+import functools
 import os
 import shutil
 import sys
@@ -29,6 +30,10 @@ def main() -> int:
     os.environ["SUPERVISOR_PID"] = str(os.getpid())
     import uvicorn
 
+    from .http_limits import LimitedHttpToolsProtocol, RequestLimits
+
+    protocol = functools.partial(LimitedHttpToolsProtocol, limits=RequestLimits.from_settings(settings))
+
     try:
         uvicorn.run(
             "service.main:create_app",
@@ -39,6 +44,7 @@ def main() -> int:
             log_level=settings.log_level,
             access_log=False,
             log_config=None,
+            http=protocol,  # type: ignore[arg-type]  # a protocol class with its limits bound
         )
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)

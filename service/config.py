@@ -33,6 +33,39 @@ class Settings(BaseSettings):
         description="Fits running at once per worker; more wait for a free slot. Fits hold the GIL, so a second one "
         "in the same process only adds contention (4 at once cost 2x the CPU per fit): scale with WEB_CONCURRENCY.",
     )
+    wrong_key_limit: int = Field(
+        default=100,
+        ge=1,
+        le=100_000,
+        description="Wrong X-API-Key values one client address may send per WRONG_KEY_WINDOW_S (in each worker) "
+        "before its keyed requests get 429; the allowance refills evenly over the window.",
+    )
+    wrong_key_window_s: float = Field(default=300.0, gt=0, le=86_400)
+    max_request_head_bytes: int = Field(
+        default=16_384,
+        ge=1024,
+        le=1_048_576,
+        description="Request line and headers together; a larger head gets 431 and the connection is closed.",
+    )
+    request_head_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="Time a client has to send a request's head, from its connection or its first byte; then 408.",
+    )
+    request_body_timeout_s: float = Field(
+        default=20.0,
+        gt=0,
+        le=3600,
+        description="Time a client has to send a request's body once the head is in; then 408.",
+    )
+    max_connections_per_worker: int = Field(
+        default=256,
+        ge=1,
+        le=100_000,
+        description="Open connections one worker serves; requests on connections beyond it get 503 with "
+        "Retry-After and the connection is closed.",
+    )
     simulation_seed: int = Field(default=20181231, ge=0, description="Seed of simulated (EGARCH) forecasts.")
     simulations: int = Field(default=1000, ge=100, le=100_000, description="Paths per simulated forecast.")
     model_store: str | None = Field(

@@ -26,9 +26,12 @@ HTTP_CODES = {
 class ApiError(Exception):
     """An error the API answers deliberately, with its status and code."""
 
-    def __init__(self, status: int, code: str, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, *, field: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.field = status, code, message, field
+        self.headers = headers
 
 
 def error_body(request: Request, code: str, message: str, fields: list[dict[str, str]]) -> dict[str, Any]:
@@ -81,7 +84,7 @@ async def _unprocessable(request: Request, exc: Exception) -> JSONResponse:
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     fields = [{"field": exc.field, "reason": exc.message}] if exc.field else []
-    return JSONResponse(error_body(request, exc.code, exc.message, fields), status_code=exc.status)
+    return JSONResponse(error_body(request, exc.code, exc.message, fields), status_code=exc.status, headers=exc.headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -11,6 +11,7 @@ from . import __version__, telemetry
 from .api.deps import require_api_key
 from .api.response_cache import ResponseCache
 from .api.routes import health, metrics, models, predict
+from .api.wrong_key_limiter import WrongKeyLimiter
 from .config import Settings, get_settings
 from .errors import UnexpectedErrorMiddleware, install_error_handlers
 from .json_logging import configure_logging
@@ -50,9 +51,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.registry = registry
     app.state.response_cache = ResponseCache()
+    app.state.wrong_key_limiter = WrongKeyLimiter(settings.wrong_key_limit, settings.wrong_key_window_s)
     protected = [Depends(require_api_key)] if settings.api_key else []
     error_responses: dict[int | str, dict[str, Any]] = {
         401: {"model": ErrorResponse, "description": "X-API-Key is missing or wrong."},
+        429: {
+            "model": ErrorResponse,
+            "description": "Too many wrong X-API-Key values came from this client address lately.",
+            "headers": {
+                "Retry-After": {"description": "Seconds until a key is checked again.", "schema": {"type": "integer"}}
+            },
+        },
         503: {"model": ErrorResponse, "description": "Models are not loaded yet."},
     }
     # Routes are matched in order, and no two paths overlap: the most requested one goes first.

@@ -46,6 +46,17 @@ MODEL_COMPUTE = Histogram(
     buckets=LATENCY_BUCKETS,
 )
 FIT_FAILURES = Counter("garch_fit_failures_total", "Custom fits refused after validation, by reason.", ["reason"])
+AUTH_FAILURES = Counter(
+    "garch_auth_failures_total",
+    "Requests refused for their API key: missing, wrong, or rate_limited (too many wrong keys from the address).",
+    ["reason"],
+)
+HTTP_REFUSED = Counter(
+    "garch_http_refused_total",
+    "Requests and connections the server refused before or while the app read them: head_too_large (431), "
+    "head_timeout and body_timeout (408), idle_timeout (closed), overloaded (503).",
+    ["reason"],
+)
 MODEL_LOAD_SECONDS = Gauge(
     "garch_model_load_seconds",
     "Seconds the last start-up took to fit or load the served models.",

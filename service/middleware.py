@@ -19,6 +19,9 @@ from .traffic import traffic_of
 log = logging.getLogger("service.access")
 
 REQUEST_ID_HEADER = "x-request-id"
+# Set in a request's state by the HTTP protocol when it answered the request itself (http_limits.py: a body not sent
+# in time gets 408 while the app waits for it), so the request is counted and logged with that status, not as a 500.
+ANSWERED_BY_SERVER = "answered_by_server"
 VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -62,6 +65,7 @@ class RequestContextMiddleware:
         finally:
             metrics.HTTP_IN_FLIGHT.dec()
             elapsed = time.perf_counter() - started
+            status = state.get(ANSWERED_BY_SERVER, status)
             route = getattr(scope.get("route"), "path", None) or state.get("route", "unmatched")
             metrics.HTTP_REQUESTS.labels(route, scope["method"], str(status), traffic).inc()
             metrics.HTTP_LATENCY.labels(route, traffic).observe(elapsed)

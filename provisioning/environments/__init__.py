@@ -48,9 +48,11 @@ def create_deployment(
 
 
 def service_env(project: ProjectConfig, *, api_key: str | None, store: Mapping[str, str]) -> dict[str, str]:
-    """What the deployed service is told: its worker count, the API key (if any), and where its models are."""
+    """What the deployed service is told: its worker count, request limits, the API key (if any), and where its
+    models are."""
     return {
         "WEB_CONCURRENCY": str(project.deployment.web_concurrency),
+        **project.deployment.request_limits.service_env(),
         **({"API_KEY": api_key} if api_key else {}),
         **store,
     }

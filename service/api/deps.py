@@ -10,9 +10,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
 
+from .. import metrics
 from ..config import Settings
 from ..errors import ApiError
 from ..model_registry import ModelRegistry
+from .wrong_key_limiter import WrongKeyLimiter
 
 
 async def app_settings(request: Request) -> Settings:
@@ -43,9 +45,27 @@ api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="R
 
 
 async def require_api_key(request: Request, supplied: Annotated[str | None, Depends(api_key_header)]) -> None:
-    """Constant-time comparison, so the key cannot be guessed a character at a time from response times."""
+    """Constant-time comparison, so the key cannot be guessed a character at a time from response times; and a
+    limit on wrong keys per client address, so it cannot be guessed by trying many (see WrongKeyLimiter)."""
     expected = request.app.state.settings.api_key
     if expected is None:
         return
-    if supplied is None or not hmac.compare_digest(supplied.encode(), expected.get_secret_value().encode()):
+    if supplied is None:
+        metrics.AUTH_FAILURES.labels(reason="missing").inc()
+        raise ApiError(401, "unauthorized", "a valid X-API-Key header is required", field="X-API-Key")
+    limiter: WrongKeyLimiter = request.app.state.wrong_key_limiter
+    address = request.client.host if request.client else "unknown"
+    retry_after = limiter.retry_after_s(address)
+    if retry_after:
+        metrics.AUTH_FAILURES.labels(reason="rate_limited").inc()
+        raise ApiError(
+            429,
+            "too_many_wrong_keys",
+            f"too many wrong API keys from this address; retry in {retry_after} s",
+            field="X-API-Key",
+            headers={"Retry-After": str(retry_after)},
+        )
+    if not hmac.compare_digest(supplied.encode(), expected.get_secret_value().encode()):
+        limiter.record_wrong_key(address)
+        metrics.AUTH_FAILURES.labels(reason="wrong").inc()
         raise ApiError(401, "unauthorized", "a valid X-API-Key header is required", field="X-API-Key")

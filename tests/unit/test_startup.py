@@ -19,6 +19,8 @@ from service.process_tree_metrics import ProcessTreeCollector, process_tree
         ("PORT", "70000", "port"),
         ("WEB_CONCURRENCY", "zero", "web_concurrency"),
         ("LOG_LEVEL", "loud", "log_level"),
+        ("MAX_REQUEST_HEAD_BYTES", "100", "max_request_head_bytes"),
+        ("REQUEST_BODY_TIMEOUT_S", "0", "request_body_timeout_s"),
     ],
 )
 def test_a_bad_setting_stops_start_up_with_one_line(variable: str, value: str, named: str) -> None:
