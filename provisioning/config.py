@@ -2,9 +2,9 @@
 
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -13,16 +13,15 @@ from pydantic_settings import (
 )
 from typing_extensions import Self
 
+from provisioning.config_models import (
+    ModelsSection,
+)
 from provisioning.config_overrides import override_variables, unknown_override, variable_for
+from provisioning.config_section import Section
 from provisioning.monitoring.catalogue import DEFAULT_ALERTS, AlertRule, check_catalogue
 from service.config import Settings as ServiceSettings
-from service.garch.catalogue import BUILTIN_MODELS, ModelName
 
 DEFAULT_CONFIG_PATH = Path("azure_config.yaml")
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ModelStorageSection(Section):
@@ -247,7 +246,10 @@ Endpoint = Literal["health", "models_list", "predict", "predict_custom"]
 class LoadThresholds(Section):
     max_failure_ratio: float = Field(default=0.01, ge=0, le=1)
     min_rps: float = Field(default=5, ge=0)
-    latency_ms: dict[Endpoint, LatencyLimits] = {}
+    latency_ms: dict[Endpoint, LatencyLimits] = Field(default_factory=dict)
+
+
+DEFAULT_TASK_WEIGHTS: dict[Endpoint, int] = {"health": 1, "models_list": 1, "predict": 6, "predict_custom": 2}
 
 
 class LoadSection(Section):
@@ -257,7 +259,7 @@ class LoadSection(Section):
     workers: int = Field(
         default=1, ge=1, le=64, description="locust worker processes (beyond 1: a master and N workers)."
     )
-    task_weights: dict[Endpoint, int] = {"health": 1, "models_list": 1, "predict": 6, "predict_custom": 2}
+    task_weights: dict[Endpoint, int] = Field(default_factory=DEFAULT_TASK_WEIGHTS.copy)
     thresholds: LoadThresholds = LoadThresholds()
 
 
@@ -265,66 +267,6 @@ class TestingSection(Section):
     contract_examples: int = Field(default=25, ge=1, le=10_000)
     restart_ready_within_s: float = Field(default=30, gt=0)
     load: LoadSection = LoadSection()
-
-
-ContainerName = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", min_length=3, max_length=50)]
-"""Blob container rules (lower case, single hyphens), leaving room for the `-<env>` suffix within 63 characters."""
-
-
-class ModelDataSection(Section):
-    """What the published models are fitted and evaluated on."""
-
-    source: Literal["sp500", "csv"] = "sp500"
-    csv_path: Path | None = Field(
-        default=None, description="csv: a file with a header, columns date and return (percent), one row a day."
-    )
-
-    @model_validator(mode="after")
-    def _csv_needs_a_path(self) -> Self:
-        if (self.source == "csv") != (self.csv_path is not None):
-            raise ValueError("csv_path is required with source csv, and only then")
-        return self
-
-
-class ModelEvaluationSection(Section):
-    """The out-of-sample quality gate a model passes before it is published."""
-
-    holdout: int = Field(default=500, ge=50, le=5000, description="Last returns held out, one forecast a day.")
-    refit_every: int = Field(default=20, ge=1, description="Re-estimate on the data before every block of days.")
-    benchmark: Literal["ewma", "rolling"] = "ewma"
-    ewma_lambda: float = Field(default=0.94, gt=0, lt=1)
-    rolling_window: int = Field(default=250, ge=20)
-    margin: float = Field(
-        default=0.02, ge=0, description="The model's mean QLIKE must be at least this much below the benchmark's."
-    )
-
-
-class ModelStoreSection(Section):
-    """Where `--action publish` writes and the deployments read: a directory, or a Blob container per environment."""
-
-    backend: dict[Literal["process", "local", "prod"], Literal["directory", "blob"]] = {
-        "process": "directory",
-        "local": "directory",
-        "prod": "blob",
-    }
-    directory: Path = Field(default=Path(".mlops-deploy/models"), description="directory: <directory>/<env>.")
-    blob_account_url: str = Field(
-        default="https://garchmodelstorage.blob.core.windows.net", pattern=r"^https?://[^\s?#]+$"
-    )
-    container_prefix: ContainerName = Field(default="garch-models", description="blob: container <prefix>-<env>.")
-
-
-class ModelsSection(Section):
-    publish: tuple[ModelName, ...] = Field(default=tuple(BUILTIN_MODELS), min_length=1)
-    data: ModelDataSection = ModelDataSection()
-    evaluation: ModelEvaluationSection = ModelEvaluationSection()
-    store: ModelStoreSection = ModelStoreSection()
-
-    @model_validator(mode="after")
-    def _each_model_once(self) -> Self:
-        if len(set(self.publish)) != len(self.publish):
-            raise ValueError(f"publish names a model twice: {list(self.publish)}")
-        return self
 
 
 class CostSection(Section):

@@ -40,7 +40,12 @@ class Settings(BaseSettings):
         description="Wrong X-API-Key values one client address may send per WRONG_KEY_WINDOW_S (in each worker) "
         "before its keyed requests get 429; the allowance refills evenly over the window.",
     )
-    wrong_key_window_s: float = Field(default=300.0, gt=0, le=86_400)
+    wrong_key_window_s: float = Field(
+        default=300.0,
+        gt=0,
+        le=86_400,
+        description="Seconds over which an address's WRONG_KEY_LIMIT wrong keys refill (one per window / limit).",
+    )
     max_request_head_bytes: int = Field(
         default=16_384,
         ge=1024,

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from provisioning.config import ModelEvaluationSection, ProjectConfig
+from provisioning.config import ProjectConfig
+from provisioning.config_models import ModelEvaluationSection
 from provisioning.environments.base import Deployment
 from provisioning.errors import DeploymentError
 from provisioning.models.publishing import build_artifact, publish_models

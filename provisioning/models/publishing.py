@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from provisioning.config import ModelEvaluationSection
+from provisioning.config_models import ModelEvaluationSection
 from provisioning.models.training_data import DatedReturns
 from service.garch.catalogue import BUILTIN_MODELS, ModelName
 from service.garch.evaluation import out_of_sample

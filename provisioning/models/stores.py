@@ -6,7 +6,7 @@ Kept free of arch and the fitting code, so that `deploy` and `teardown` stay qui
 from collections.abc import Iterable
 from pathlib import Path
 
-from provisioning.config import ModelStoreSection
+from provisioning.config_models import ModelStoreSection
 from service.garch.catalogue import BUILTIN_MODELS
 from service.model_store import ModelStore, StoreUnreachable, open_store
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from provisioning.config import ModelDataSection
+from provisioning.config_models import ModelDataSection
 from service.garch.prefitted import TrainingData
 from service.garch.spec import MAX_ABS_RETURN, MIN_RETURNS
 

@@ -79,6 +79,14 @@ def metric_panels() -> list[tuple[str, str, list[Target]]]:
             [(f"sum by (reason) (increase(garch_fit_failures_total{job}[{RATE}]))", "{{reason}}")],
         ),
         (
+            "Refused keys and connections by reason",
+            "short",
+            [
+                (f"sum by (reason) (increase(garch_auth_failures_total{job}[{RATE}]))", "key: {{reason}}"),
+                (f"sum by (reason) (increase(garch_http_refused_total{job}[{RATE}]))", "http: {{reason}}"),
+            ],
+        ),
+        (
             "Models loaded and load time",
             "none",
             [

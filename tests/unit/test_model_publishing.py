@@ -8,7 +8,8 @@ import yaml
 
 from harness.pytest_plugin.azurite import Azurite
 from provisioning.cli import main, service_env
-from provisioning.config import ConfigError, ModelEvaluationSection, ModelStoreSection, load_config
+from provisioning.config import ConfigError, load_config
+from provisioning.config_models import ModelEvaluationSection, ModelStoreSection
 from provisioning.models.publishing import publish_models
 from provisioning.models.stores import serving_env, store_location
 from provisioning.models.training_data import TrainingDataError, csv_returns, sp500_returns

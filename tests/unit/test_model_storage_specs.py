@@ -10,7 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from harness.pytest_plugin.azurite import ACCOUNT, ACCOUNT_KEY, Azurite
-from provisioning.config import AzureSection, ModelStorageSection, ModelStoreSection
+from provisioning.config import AzureSection, ModelStorageSection
+from provisioning.config_models import ModelStoreSection
 from provisioning.environments.azure.container_group_spec import container_group
 from provisioning.environments.azure.model_storage import (
     STORAGE_BLOB_DATA_READER,

@@ -110,7 +110,7 @@ def test_a_trickled_request_gets_408_after_its_bound(url: str, first_part: bytes
 
 def test_a_body_cut_off_is_counted_as_408_not_as_a_server_error(url: str) -> None:
     def counted(status: str) -> float:
-        labels = {"route": "unmatched", "method": "PUT", "status": status}
+        labels = {"route": "unmatched", "method": "PUT", "status": status, "traffic": ""}
         return REGISTRY.get_sample_value("garch_http_requests_total", labels) or 0.0
 
     before = counted("408"), counted("500")

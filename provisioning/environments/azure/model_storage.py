@@ -19,7 +19,7 @@ from azure.mgmt.storage.models import (
     StorageAccountPropertiesCreateParameters,
 )
 
-from provisioning.config import ModelStoreSection
+from provisioning.config_models import ModelStoreSection
 from provisioning.environments.azure.arm_errors import arm_operation
 from provisioning.environments.azure.clients import AzureClients
 from provisioning.environments.azure.progress import Progress
