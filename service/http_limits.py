@@ -22,11 +22,18 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from .config import Settings
-from .metrics import HTTP_REFUSED
-from .middleware import ANSWERED_BY_SERVER
 
 RETRY_AFTER_S = 1
 IDLE, HEAD, BODY = 0, 1, 2  # what the connection is reading: between requests, a request's head, its body
+
+
+def count_refusal(reason: str) -> None:
+    """Count a refusal in the worker that made it. The metrics are imported here, never at the top: the supervisor
+    process imports this module to hand the protocol to its workers, and a metric file of its own (a models-loaded
+    gauge at 0) would pull the workers' `garch_models_loaded` (livemin) down to 0."""
+    from .metrics import HTTP_REFUSED
+
+    HTTP_REFUSED.labels(reason=reason).inc()
 
 
 @dataclass(frozen=True)
@@ -119,7 +126,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self._phase == HEAD:
             if self._head_bytes > self.limits.max_head_bytes:
                 self._disarm()
-                HTTP_REFUSED.labels(reason="head_too_large").inc()
+                count_refusal("head_too_large")
                 self._answer_and_close(self._head_too_large.status, self._head_too_large.body)
             elif self._deadline is None:
                 self._arm(self.limits.head_timeout_s)
@@ -137,10 +144,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         refusal = None
         if self._over_capacity:
             refusal = OVERLOADED
-            HTTP_REFUSED.labels(reason="overloaded").inc()
+            count_refusal("overloaded")
         elif self._head_bytes > self.limits.max_head_bytes and self._head_size() > self.limits.max_head_bytes:
             refusal = self._head_too_large
-            HTTP_REFUSED.labels(reason="head_too_large").inc()
+            count_refusal("head_too_large")
         self._head_bytes = 0
         if refusal is None:
             super().on_headers_complete()
@@ -175,7 +182,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         cycle = self.cycle
-        HTTP_REFUSED.labels(reason=("idle_timeout", "head_timeout", "body_timeout")[self._phase]).inc()
+        count_refusal(("idle_timeout", "head_timeout", "body_timeout")[self._phase])
         if self._phase == IDLE or (self._phase == HEAD and cycle is not None and not cycle.response_complete):
             self.transport.close()  # nothing to answer, or an answer still being written: just close
             return
@@ -183,6 +190,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             if cycle.response_started:  # the app answered without reading the body: only stop reading it
                 self.transport.close()
                 return
+            from .middleware import ANSWERED_BY_SERVER
+
             cycle.scope["state"][ANSWERED_BY_SERVER] = 408  # counted and logged as this, not as a 500
             cycle.disconnected = True  # the app's next receive() says the client left; its answer goes nowhere
             cycle.message_event.set()

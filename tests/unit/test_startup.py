@@ -4,11 +4,15 @@ import os
 import subprocess
 import sys
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from harness.prometheus_text import sample
+from provisioning.environments.process import ProcessDeployment
 from provisioning.waiting import wait_until
 from service.config import Settings
+from service.garch.catalogue import BUILTIN_MODELS
 from service.main import create_app
 from service.process_tree_metrics import ProcessTreeCollector, process_tree
 
@@ -82,3 +86,19 @@ def test_process_tree_metrics_sum_over_children() -> None:
         assert {"process_cpu_seconds", "process_start_time_seconds", "process_open_fds"} <= families
     finally:
         child.communicate(b"", timeout=30)
+
+
+def test_with_several_workers_every_model_counts_as_loaded() -> None:
+    """`garch_models_loaded` is the minimum over live processes (livemin): a process that wrote the gauge without
+    serving (the supervisor, say, through an import) would hold it at 0 and page everyone with ApiUnhealthy."""
+    deployment = ProcessDeployment(env={"WEB_CONCURRENCY": "2", "API_KEY": ""})
+    deployment.start()
+
+    def loaded() -> float:  # /health answers once one worker is ready; the other may still be loading
+        return sample(httpx.get(f"{deployment.url}/metrics", timeout=10).text, "garch_models_loaded")
+
+    try:
+        wait_until(lambda: loaded() == len(BUILTIN_MODELS), what="every model counted as loaded",
+                   where=deployment.url, timeout_s=60, interval_s=0.2)  # fmt: skip
+    finally:
+        deployment.teardown()
