@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from harness.alerting.prometheus_stack import PrometheusStack, run_tool
+from harness.pytest_plugin.deployment import HarnessOptions
 from provisioning.config import ProjectConfig, load_config
 from provisioning.monitoring.azure_alerts import AzureScope, aci_threshold
 from provisioning.monitoring.azure_dashboard import ACI_METRICS, AVERAGE, MAXIMUM, MINIMUM, azure_dashboard
@@ -119,13 +120,19 @@ def test_azure_dashboard_charts_metrics_azure_has_on_the_deployment(project_conf
 
 
 def test_every_grafana_query_answers_from_the_live_deployment(
-    scraped_deployment: PrometheusStack, api: httpx.Client, project_config: ProjectConfig
+    scraped_deployment: PrometheusStack,
+    live_url: str,
+    harness_options: HarnessOptions,
+    project_config: ProjectConfig,
 ) -> None:
-    """Traffic of every kind the panels show, then each panel query on the real Prometheus: no error, and data."""
-    assert api.get("/predict", params={"horizon": 2}).status_code == 200
-    assert api.get("/predict", params={"horizon": 999}).status_code == 400
-    assert api.post("/predict/custom", json={"returns": [0.0] * 150}).status_code == 422  # a refused fit
-    assert api.post("/predict/custom", json={"returns": [(i % 7 - 3) / 2 for i in range(150)]}).status_code == 200
+    """Traffic of every kind the panels show, then each panel query on the real Prometheus: no error, and data.
+    Sent unlabelled, as real callers do: the alert panels leave synthetic (verification) traffic out."""
+    headers = {"X-API-Key": harness_options.api_key} if harness_options.api_key else {}
+    with httpx.Client(base_url=live_url, headers=headers, timeout=30) as real:
+        assert real.get("/predict", params={"horizon": 2}).status_code == 200
+        assert real.get("/predict", params={"horizon": 999}).status_code == 400
+        assert real.post("/predict/custom", json={"returns": [0.0] * 150}).status_code == 422  # a refused fit
+        assert real.post("/predict/custom", json={"returns": [(i % 7 - 3) / 2 for i in range(150)]}).status_code == 200
     pending = {expr: title for title, expr in expressions(grafana_dashboard(project_config))}
 
     def every_panel_has_data() -> bool:
