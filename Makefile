@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 REPORTS := reports
 PYTEST := $(PY) -m pytest
 
-.PHONY: check audit sbom supply-chain cost-report help install run test test-tox-fresh-clone test-unit test-versions test-process test-benchmark test-local test-prod-emulator test-prod-emulator-live test-emulator test-prod coverage-report image push-image lint clean
+.PHONY: test-prod-emulator-instances test-prod-emulator-apps check audit sbom supply-chain cost-report help install run test test-tox-fresh-clone test-unit test-versions test-process test-benchmark test-local test-prod-emulator test-prod-emulator-live test-emulator test-prod coverage-report image push-image lint clean
 
 help:
 	@echo "make run    deploy (image in a container, or a process), run every live suite, report, tear down"
@@ -43,7 +43,8 @@ image:
 push-image: image
 	bash scripts/push_image.sh "$(REGISTRY)"
 
-# The live suites run twice: on a uvicorn subprocess (with an API key) and on the image in a container (xdist).
+# The live suites run on a uvicorn subprocess (with an API key) and on the image in a container, each on two xdist
+# workers that share the one deployment.
 LIVE_ARGS ?= --contract-examples 50 --load-duration 15
 RUN_ARGS ?= -n 2
 COV_ARGS = --cov --cov-append --cov-report=
@@ -52,7 +53,7 @@ COV_ARGS = --cov --cov-append --cov-report=
 STAGE = bash scripts/timed.sh
 
 test:
-	rm -rf $(REPORTS) .coverage .coverage.* $(EMULATOR_COVERAGE) $(EMULATOR_COVERAGE).*
+	rm -rf $(REPORTS) .coverage .coverage.* $(SESSION_COVERAGE) $(addsuffix .*,$(SESSION_COVERAGE))
 	mkdir -p $(REPORTS)
 	$(STAGE) install $(MAKE) install
 	$(STAGE) lint $(MAKE) lint
@@ -74,7 +75,7 @@ check: lint
 
 # With no network but loopback and no Docker engine in reach (as root; scripts/isolated.sh): what `unit` promises.
 test-unit: install
-	bash scripts/isolated.sh $(PYTEST) -m unit $(COV_ARGS) --junitxml=$(REPORTS)/junit-unit.xml
+	bash scripts/isolated.sh $(PYTEST) -m unit -n 2 $(COV_ARGS) --junitxml=$(REPORTS)/junit-unit.xml
 
 # The unit suite on every other Python version pyproject.toml claims (3.11 runs above), in tox environments built by
 # uv. Interpreters come from PATH, or from pyenv where it has them; a missing one fails the stage, never skips it.
@@ -89,7 +90,7 @@ test-versions: install
 			-e $(shell echo $(OTHER_PYTHONS) | sed 's/3\./py3/g; s/ /,/g') -- -n 0,@echo "test-versions: OTHER_PYTHONS is empty")
 
 test-process: install
-	$(PYTEST) -m deploy --env process --deploy-api-key "ci-$$$$-key" $(LIVE_ARGS) $(COV_ARGS) \
+	$(PYTEST) -m deploy --env process -n 2 --deploy-api-key "ci-$$$$-key" $(LIVE_ARGS) $(COV_ARGS) \
 		--junitxml=$(REPORTS)/junit-process.xml
 
 # B1-B5 on the short budget (GARCH_BENCHMARK_MODE=short): side-by-side ratios, asserted where they hold on a shared
@@ -115,19 +116,27 @@ test-local: install
 	$(PYTEST) -m deploy --env local -n 2 $(LIVE_ARGS) $(COV_ARGS) \
 		--junitxml=$(REPORTS)/junit-local.xml
 
-# The Azure path rehearsed end to end, on both targets (Container Instances, then Container Apps, whose reports go to
-# reports/container-apps, and where the rollout suite also runs): the real SDK clients against the local ARM emulator, which runs the pushed image from a
-# local registry. Beside them, the emulator's own tests, three xdist workers with an emulator and registry each: all
-# of it mostly waits on Docker and long-running operations, so side by side it takes little more than the longer. The second keeps its coverage apart (COVERAGE_FILE) until coverage-report combines it
-# (with any data file a subprocess wrote after its session had combined, as the last session used to).
+# The Azure path rehearsed end to end, on both targets: the real SDK clients against the local ARM emulator, which runs
+# the pushed image from a local registry. Container Instances, Container Apps (reports in reports/container-apps; the
+# rollout suite runs there too) and the emulator's own tests (three xdist workers) run side by side, each with its own
+# emulator and registry: all of it mostly waits on Docker and long-running operations, so together they take little
+# more than the longest. Each keeps its coverage apart (COVERAGE_FILE) until coverage-report combines them.
 test-prod-emulator: install
 	bash scripts/ensure_docker_engine.sh
-	$(MAKE) -j 2 --output-sync=target test-prod-emulator-live test-emulator
+	$(MAKE) -j 3 --output-sync=target test-prod-emulator-instances test-prod-emulator-apps test-emulator
 
-test-prod-emulator-live: install
-	$(PYTEST) -m deploy --env prod --azure-emulator $(LIVE_ARGS) $(COV_ARGS) --junitxml=$(REPORTS)/junit-prod-emulator.xml
-	$(PYTEST) -m deploy --env prod --azure-emulator --azure-target container_apps $(LIVE_ARGS) $(COV_ARGS) \
-		--reports-dir $(REPORTS)/container-apps --junitxml=$(REPORTS)/junit-prod-emulator-apps.xml
+# Both targets one after the other (as a developer runs them).
+test-prod-emulator-live: test-prod-emulator-instances test-prod-emulator-apps
+
+INSTANCES_COVERAGE := .coverage-instances
+APPS_COVERAGE := .coverage-apps
+test-prod-emulator-instances: install
+	COVERAGE_FILE=$(INSTANCES_COVERAGE) $(PYTEST) -m deploy --env prod --azure-emulator $(LIVE_ARGS) $(COV_ARGS) \
+		--junitxml=$(REPORTS)/junit-prod-emulator.xml
+
+test-prod-emulator-apps: install
+	COVERAGE_FILE=$(APPS_COVERAGE) $(PYTEST) -m deploy --env prod --azure-emulator --azure-target container_apps \
+		$(LIVE_ARGS) $(COV_ARGS) --reports-dir $(REPORTS)/container-apps --junitxml=$(REPORTS)/junit-prod-emulator-apps.xml
 
 # reports/cost.md and cost.json: each target's month from the price snapshot, and what the prod rehearsals cost (from
 # their ARM request logs). Exit 3 means the snapshot lacks a price the configured target needs: reported, named,
@@ -153,6 +162,9 @@ supply-chain: sbom
 	[ $$status -eq 0 ] || [ $$status -eq 2 ]
 
 EMULATOR_COVERAGE := .coverage-emulator
+# The data files of the sessions that run side by side, combined into .coverage by coverage-report (with any a
+# subprocess wrote after its session had combined).
+SESSION_COVERAGE = $(EMULATOR_COVERAGE) $(INSTANCES_COVERAGE) $(APPS_COVERAGE)
 test-emulator: install
 	COVERAGE_FILE=$(EMULATOR_COVERAGE) $(PYTEST) tests/arm_emulator -m emulator -n 3 $(COV_ARGS) \
 		--junitxml=$(REPORTS)/junit-emulator.xml
@@ -165,7 +177,8 @@ test-prod: install
 	$(PYTEST) -m deploy --env prod $(LIVE_ARGS) --junitxml=$(REPORTS)/junit-prod.xml
 
 coverage-report: install
-	if [ -f $(EMULATOR_COVERAGE) ]; then $(PY) -m coverage combine --append $(EMULATOR_COVERAGE) $$(ls .coverage.* 2>/dev/null); fi
+	data="$$(ls -d $(SESSION_COVERAGE) $(addsuffix .*,$(SESSION_COVERAGE)) .coverage.* 2>/dev/null || true)"; \
+		if [ -n "$$data" ]; then $(PY) -m coverage combine --append $$data; fi
 	$(PY) -m coverage report
 	$(PY) -m coverage xml -o $(REPORTS)/coverage.xml
 	$(PY) -m coverage html -d $(REPORTS)/coverage-html
