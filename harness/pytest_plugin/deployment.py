@@ -289,12 +289,24 @@ def deployment_control(
                 current.start()  # a test that left it down must not leave the next test without a deployment
 
 
+SWEEP_LOCK = "sweep.lock"
+
+
+@pytest.fixture
+def sweeps_dead_sessions(pytestconfig: pytest.Config) -> Iterator[None]:
+    """For tests that start pytest sessions or `mlops-deploy` commands of their own: each of those first removes
+    what dead sessions left. Any number of them may run at once (a shared lock), but none beside a test that holds
+    `sweeping_alone`, whose evidence their sweep would take away."""
+    with file_lock(shared_dir(pytestconfig) / SWEEP_LOCK, shared=True):
+        yield
+
+
 @pytest.fixture
 def sweeping_alone(pytestconfig: pytest.Config) -> Iterator[None]:
-    """For tests that start pytest sessions or `mlops-deploy` commands of their own: each of those first removes
-    what dead sessions left, so two at once could take away the evidence (a killed session's leftovers) that the
-    other is about to check. xdist workers take turns through a lock in the session's shared directory."""
-    with file_lock(shared_dir(pytestconfig) / "sweep.lock"):
+    """For tests that leave a killed session's leftovers and check who removes them (its reaper, or the next
+    session): no other session may sweep meanwhile. xdist workers take turns through the lock in the session's
+    shared directory."""
+    with file_lock(shared_dir(pytestconfig) / SWEEP_LOCK):
         yield
 
 

@@ -29,7 +29,7 @@ def test_a_full_verify_run_fires_no_alert(
     alert_receiver: WebhookReceiver,
     project_config: ProjectConfig,
     harness_options: HarnessOptions,
-    sweeping_alone: None,
+    sweeps_dead_sessions: None,
     tmp_path: Path,
 ) -> None:
     """With the deployment to itself (no other test's traffic in the window), as the proof is about this run's.

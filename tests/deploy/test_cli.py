@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CONFIG = str(ROOT / "azure_config.yaml")
 STATE = Path(".mlops-deploy") / "deployment.json"
 
-pytestmark = pytest.mark.usefixtures("sweeping_alone", "own_process_deployments")
+pytestmark = pytest.mark.usefixtures("sweeps_dead_sessions", "own_process_deployments")
 
 
 def cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -1,5 +1,8 @@
 """Teardown leaves nothing behind, after a normal run, Ctrl-C and SIGTERM; after SIGKILL the session's reaper, or
-failing that the next session, removes what it left. Checked through the OS and Docker."""
+failing that the next session, removes what it left. Checked through the OS and Docker.
+
+Every inner session first sweeps what dead sessions left: the tests that check who removes a killed session's
+leftovers hold `sweeping_alone`, the others sweep beside each other (`sweeps_dead_sessions`)."""
 
 import json
 import os
@@ -20,8 +23,6 @@ from provisioning.waiting import wait_until
 PROBE = Path(__file__).parent / "session_probe" / "probe_session.py"
 RUN_TIMEOUT_S = 600
 REAPER_WITHIN_S = 60.0
-
-pytestmark = pytest.mark.usefixtures("sweeping_alone")
 
 
 def leftovers(state: dict[str, Any]) -> list[str]:
@@ -92,6 +93,7 @@ def environment(harness_options: HarnessOptions) -> str:
 
 
 @pytest.mark.deploy
+@pytest.mark.usefixtures("sweeps_dead_sessions")
 def test_a_finished_run_leaves_nothing(environment: str, tmp_path: Path) -> None:
     process, state_file = probe_run(environment, tmp_path, block=False)
     output, _ = process.communicate(timeout=RUN_TIMEOUT_S)
@@ -101,6 +103,7 @@ def test_a_finished_run_leaves_nothing(environment: str, tmp_path: Path) -> None
 
 
 @pytest.mark.deploy
+@pytest.mark.usefixtures("sweeps_dead_sessions")
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_an_interrupted_or_terminated_run_leaves_nothing(environment: str, signum: int, tmp_path: Path) -> None:
     process, state_file = probe_run(environment, tmp_path, block=True)
@@ -118,6 +121,7 @@ def test_an_interrupted_or_terminated_run_leaves_nothing(environment: str, signu
 
 
 @pytest.mark.deploy
+@pytest.mark.usefixtures("sweeping_alone")
 def test_what_a_killed_run_left_is_removed_by_its_reaper(environment: str, tmp_path: Path) -> None:
     process, state_file = probe_run(environment, tmp_path, block=True)
     try:
@@ -142,6 +146,7 @@ def test_what_a_killed_run_left_is_removed_by_its_reaper(environment: str, tmp_p
 
 
 @pytest.mark.deploy
+@pytest.mark.usefixtures("sweeping_alone")
 def test_what_a_killed_run_and_its_reaper_left_is_removed_by_the_next_session(environment: str, tmp_path: Path) -> None:
     """As if the whole machine's processes of the run were killed at once: only the next session is left to clean."""
     first = tmp_path / "first"
@@ -164,6 +169,7 @@ def test_what_a_killed_run_and_its_reaper_left_is_removed_by_the_next_session(en
 
 
 @pytest.mark.deploy
+@pytest.mark.usefixtures("sweeps_dead_sessions")
 def test_xdist_workers_share_one_deployment_and_leave_nothing(environment: str, tmp_path: Path) -> None:
     """Two workers, one deployment: every worker is handed the same one, and (in a container) Docker sees exactly one
     container for the session while it runs and none after."""

@@ -15,7 +15,7 @@ from harness.synthetic_traffic import verification_headers
 from harness.verify_run import run_verify
 from provisioning.environments.base import Deployment
 
-pytestmark = pytest.mark.usefixtures("sweeping_alone")
+pytestmark = pytest.mark.usefixtures("sweeps_dead_sessions")
 PREFLIGHT_REQUESTS = 2
 """/health and /models/list, before the run's own count starts."""
 ONE_INSTANCE = ("process", "local")
