@@ -125,16 +125,20 @@ test-local: install
 		--junitxml=$(REPORTS)/junit-local.xml
 
 # The Azure path rehearsed end to end, on both targets: the real SDK clients against the local ARM emulator, which runs
-# the pushed image from a local registry. Container Instances, Container Apps (reports in reports/container-apps; the
-# rollout suite runs there too) and the emulator's own tests (three xdist workers) run side by side, each with its own
-# emulator and registry: all of it mostly waits on Docker and long-running operations, so together they take little
-# more than the longest. Each keeps its coverage apart (COVERAGE_FILE) until coverage-report combines them.
+# the pushed image from a local registry. Container Instances then Container Apps (reports in reports/container-apps;
+# the rollout and autoscale suites run there), beside the emulator's own tests (three xdist workers), each session
+# with its own emulator and registry: all of it mostly waits on Docker and long-running operations, so side by side
+# it takes little more than the longer. Not all three at once: on two cores the autoscale, rollout and readiness
+# timings then fail (measured: replicas scaled out beyond the step, revisions not ready within their probes).
+# Each session keeps its coverage apart (COVERAGE_FILE) until coverage-report combines them.
 test-prod-emulator: install
 	bash scripts/ensure_docker_engine.sh
-	$(MAKE) -j 3 --output-sync=target test-prod-emulator-instances test-prod-emulator-apps test-emulator
+	$(MAKE) -j 2 --output-sync=target test-prod-emulator-live test-emulator
 
-# Both targets one after the other (as a developer runs them).
-test-prod-emulator-live: test-prod-emulator-instances test-prod-emulator-apps
+# Both targets one after the other.
+test-prod-emulator-live:
+	$(MAKE) test-prod-emulator-instances
+	$(MAKE) test-prod-emulator-apps
 
 INSTANCES_COVERAGE := .coverage-instances
 APPS_COVERAGE := .coverage-apps
