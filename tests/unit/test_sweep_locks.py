@@ -7,9 +7,12 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+import pytest
+
 from harness.pytest_plugin.deployment import file_lock
 
-DEADLINE_S = 10.0
+DEADLINE_S = 10.0  # for a holder that should get the lock
+HOLD_AT_MOST_S = 60.0  # longer than any wait here, so no holder lets go of its own accord during a test
 NOT_WITHIN_S = 0.5  # how long a holder that must wait is given to (wrongly) get in
 
 
@@ -22,7 +25,7 @@ def holder(path: Path, *, shared: bool) -> Iterator[threading.Event]:
     def hold() -> None:
         with file_lock(path, shared=shared):
             holding.set()
-            release.wait(DEADLINE_S)
+            release.wait(HOLD_AT_MOST_S)
 
     thread = threading.Thread(target=hold, daemon=True)
     thread.start()
@@ -39,21 +42,19 @@ def test_sessions_that_sweep_hold_the_lock_side_by_side(tmp_path: Path) -> None:
         assert first.wait(DEADLINE_S) and second.wait(DEADLINE_S), "a second sweep waited for the first"
 
 
-def test_sweeping_alone_waits_for_the_sweeps_under_way(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("first_shared", "what"),
+    [
+        (True, "the test sweeping alone got in beside a sweep"),
+        (False, "a sweep started beside the test sweeping alone"),
+    ],
+    ids=["alone-waits-for-a-sweep", "a-sweep-waits-for-alone"],
+)
+def test_sweeping_alone_and_sweeps_take_turns(tmp_path: Path, first_shared: bool, what: str) -> None:
     lock = tmp_path / "sweep.lock"
-    with ExitStack() as alone_stack:
-        with holder(lock, shared=True) as sweeping:
-            assert sweeping.wait(DEADLINE_S)
-            alone = alone_stack.enter_context(holder(lock, shared=False))
-            assert not alone.wait(NOT_WITHIN_S), "the test sweeping alone got in beside a sweep"
-        assert alone.wait(DEADLINE_S), "the test sweeping alone still waits after the sweep ended"
-
-
-def test_no_sweep_starts_beside_a_test_sweeping_alone(tmp_path: Path) -> None:
-    lock = tmp_path / "sweep.lock"
-    with ExitStack() as sweep_stack:
-        with holder(lock, shared=False) as alone:
-            assert alone.wait(DEADLINE_S)
-            sweeping = sweep_stack.enter_context(holder(lock, shared=True))
-            assert not sweeping.wait(NOT_WITHIN_S), "a sweep started beside the test sweeping alone"
-        assert sweeping.wait(DEADLINE_S), "the sweep still waits after the test sweeping alone ended"
+    with ExitStack() as second_stack:
+        with holder(lock, shared=first_shared) as first:
+            assert first.wait(DEADLINE_S)
+            second = second_stack.enter_context(holder(lock, shared=not first_shared))
+            assert not second.wait(NOT_WITHIN_S), what
+        assert second.wait(DEADLINE_S), "the second holder still waits after the first let go"
