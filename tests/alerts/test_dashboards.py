@@ -10,6 +10,7 @@ import yaml
 
 from harness.alerting.prometheus_stack import PrometheusStack, run_tool
 from harness.pytest_plugin.deployment import HarnessOptions
+from harness.synthetic_traffic import api_key_headers
 from provisioning.config import ProjectConfig, load_config
 from provisioning.monitoring.azure_alerts import AzureScope, aci_threshold
 from provisioning.monitoring.azure_dashboard import ACI_METRICS, AVERAGE, MAXIMUM, MINIMUM, azure_dashboard
@@ -127,8 +128,7 @@ def test_every_grafana_query_answers_from_the_live_deployment(
 ) -> None:
     """Traffic of every kind the panels show, then each panel query on the real Prometheus: no error, and data.
     Sent unlabelled, as real callers do: the alert panels leave synthetic (verification) traffic out."""
-    headers = {"X-API-Key": harness_options.api_key} if harness_options.api_key else {}
-    with httpx.Client(base_url=live_url, headers=headers, timeout=30) as real:
+    with httpx.Client(base_url=live_url, headers=api_key_headers(harness_options.api_key), timeout=30) as real:
         assert real.get("/predict", params={"horizon": 2}).status_code == 200
         assert real.get("/predict", params={"horizon": 999}).status_code == 400
         assert real.post("/predict/custom", json={"returns": [0.0] * 150}).status_code == 422  # a refused fit

@@ -9,6 +9,7 @@ import numpy as np
 
 from harness.pytest_plugin.deployment import HarnessOptions
 from harness.pytest_plugin.model_store import served_store
+from harness.synthetic_traffic import api_key_headers
 from provisioning.config import ProjectConfig
 from provisioning.environments.base import Deployment
 from provisioning.models.publishing import build_artifact
@@ -45,8 +46,7 @@ def assert_serves(client: httpx.Client, name: str, stored: StoredArtifact) -> No
 
 
 def client_for(deployment: Deployment, options: HarnessOptions) -> httpx.Client:
-    headers = {"X-API-Key": options.api_key} if options.api_key else {}
-    return httpx.Client(base_url=deployment.url, headers=headers, timeout=30)
+    return httpx.Client(base_url=deployment.url, headers=api_key_headers(options.api_key), timeout=30)
 
 
 def test_every_served_model_is_the_store_s_current_version(api: httpx.Client, deployment: Deployment) -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from harness.derived_images import forecast_bug_release, never_listening_release, next_release
 from harness.pytest_plugin.deployment import HarnessOptions
+from harness.synthetic_traffic import api_key_headers
 from harness.traffic_probe import ClosedLoop, running_probe
 from provisioning.config import RolloutSection
 from provisioning.environments.azure.container_apps.deployment import ContainerAppsDeployment
@@ -61,8 +62,9 @@ def release(deployment: Deployment) -> Iterator[Release]:
 @pytest.fixture
 def probe(app: ContainerAppsDeployment, harness_options: HarnessOptions) -> Iterator[ClosedLoop]:
     """The continuous probe on the app's public address, answering before the test starts."""
-    headers = {"X-API-Key": harness_options.api_key} if harness_options.api_key else {}
-    with running_probe(app.url, ("/health", "/predict", "/models/list"), headers) as loop:
+    with running_probe(
+        app.url, ("/health", "/predict", "/models/list"), api_key_headers(harness_options.api_key)
+    ) as loop:
         wait_until(lambda: loop.total >= 10 or None, what="the probe answering", timeout_s=30)
         yield loop
 
