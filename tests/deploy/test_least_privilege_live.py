@@ -54,7 +54,10 @@ def azure_run_or_skip(deployment: Deployment) -> AzureRunDeployment:
     return deployment
 
 
-def test_the_local_container_is_read_only_without_capabilities_or_new_privileges(deployment: Deployment) -> None:
+def test_the_local_container_is_read_only_without_capabilities_or_new_privileges(
+    deployment: Deployment, live_url: str
+) -> None:
+    """Holds live_url's shared lock: a test that stops or restarts the container beside it killed the probe (137)."""
     if not isinstance(deployment, LocalContainerDeployment):
         pytest.skip("checks the local container's runtime settings (a process runs as whoever starts it)")
     container = docker_client().containers.get(deployment.container_id)
