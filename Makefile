@@ -128,13 +128,14 @@ test-local: install
 # The Azure path rehearsed end to end, on both targets: the real SDK clients against the local ARM emulator, which runs
 # the pushed image from a local registry. Container Instances then Container Apps (reports in reports/container-apps;
 # the rollout and autoscale suites run there), beside the emulator's own tests (three xdist workers), each session
-# with its own emulator and registry: all of it mostly waits on Docker and long-running operations, so side by side
-# it takes little more than the longer. Not all three at once: on two cores the autoscale, rollout and readiness
-# timings then fail (measured: replicas scaled out beyond the step, revisions not ready within their probes).
+# with its own emulator: all of it mostly waits on Docker and long-running operations, so side by side it takes
+# little more than the longer. Not all three at once: on two cores the autoscale, rollout and readiness timings then
+# fail (measured: replicas scaled out beyond the step, revisions not ready within their probes). They share one
+# registry (harness/stand_ins/shared_registry.py): the image is compressed and uploaded once, not once a session.
 # Each session keeps its coverage apart (COVERAGE_FILE) until coverage-report combines them.
 test-prod-emulator: install
 	bash scripts/ensure_docker_engine.sh
-	$(MAKE) -j 2 --output-sync=target test-prod-emulator-live test-emulator
+	$(PY) -m harness.stand_ins.shared_registry -- $(MAKE) -j 2 --output-sync=target test-prod-emulator-live test-emulator
 
 # Both targets one after the other.
 test-prod-emulator-live:

@@ -2,7 +2,7 @@
 # Build the service image: make sure an engine runs, fill the wheelhouse, choose a base image, `docker build`.
 # Progress goes to stderr; the only line on stdout is the image reference built.
 # Env: IMAGE (default garch-mlops), BASE_IMAGE (skip the choice), PYTHON (host interpreter for pip download),
-# SBOM_PYTHON (an interpreter with cyclonedx-bom; default the project's .venv),
+# SBOM_PYTHON (an interpreter with cyclonedx-bom, for scripts/service_sbom.sh),
 # DOCKER_BUILD_ARGS (extra `docker build` arguments, e.g. "--network none --no-cache").
 set -euo pipefail
 
@@ -16,13 +16,8 @@ cd "$ROOT"
 "$ROOT/scripts/ensure_docker_engine.sh" >&2
 PYTHON="$PYTHON" "$ROOT/scripts/build_wheelhouse.sh" >&2
 
-# The SBOM the image carries (/usr/share/garch-mlops/sbom.cdx.json): CycloneDX of requirements/service.lock, made
-# reproducible (no timestamp, no random serial) so an unchanged lock leaves the image's layers cached.
-SBOM_PYTHON="${SBOM_PYTHON:-$([[ -x "$ROOT/.venv/bin/python" ]] && echo "$ROOT/.venv/bin/python" || echo "$PYTHON")}"
-mkdir -p "$ROOT/build/sbom"
-"$SBOM_PYTHON" -m cyclonedx_py requirements requirements/service.lock --output-reproducible --output-format JSON \
-    -o "$ROOT/build/sbom/service.cdx.json" >"$ROOT/build/sbom/cyclonedx.log" 2>&1 \
-    || { echo "build_image: no SBOM ($SBOM_PYTHON -m cyclonedx_py, from make install): $(tail -n 1 "$ROOT/build/sbom/cyclonedx.log")" >&2; exit 1; }
+# The SBOM the image carries (/usr/share/garch-mlops/sbom.cdx.json), made again only when the lock changed.
+"$ROOT/scripts/service_sbom.sh"
 
 if [[ -z "${BASE_IMAGE:-}" ]]; then
     # Use python:3.11-slim only if it is already local: a pull can hang where no registry is reachable.

@@ -1,7 +1,8 @@
 """The ARM emulator and its image registry as session fixtures (a pytest plugin: add it to `pytest_plugins`).
 
 - `local_registry`: Debian's docker-registry on a free 127.0.0.1 port, data in the session's temp dir; needs the
-  `docker-registry` binary, not a Docker engine.
+  `docker-registry` binary, not a Docker engine. Where GARCH_MLOPS_REGISTRY names a registry another process
+  serves for several sessions (harness/stand_ins/shared_registry.py), the session pushes there instead.
 - `arm_emulator`: the emulator in a subprocess, its login server being `local_registry`; container groups need a
   Docker engine. Yields an `ArmEmulator` (endpoint, ca_bundle, token, subscription_id, client(), inject(),
   resources(), containers(), requests(), reset(), assert_holds_nothing()).
@@ -19,6 +20,7 @@ import pytest
 
 from harness.arm_emulator.client import ArmEmulator, EmulatorProcess
 from harness.stand_ins.registry import LocalRegistry
+from harness.stand_ins.shared_registry import session_registry
 from provisioning.environments.azure.credentials import StaticTokenCredential
 
 
@@ -40,7 +42,7 @@ def _remove_orphaned_containers() -> None:
 
 @pytest.fixture(scope="session")
 def local_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry]:
-    with LocalRegistry(tmp_path_factory.mktemp("local-registry")) as registry:
+    with session_registry(tmp_path_factory.mktemp("local-registry")) as registry:
         yield registry
 
 

@@ -22,7 +22,10 @@ class RegistryUnavailable(RuntimeError):
 
 
 class LocalRegistry:
-    """A context manager: `with LocalRegistry(tmp) as registry: registry.push("garch-mlops:0.1.0")`."""
+    """A context manager: `with LocalRegistry(tmp) as registry: registry.push("garch-mlops:0.1.0")`.
+
+    `LocalRegistry.attached("127.0.0.1:PORT")` is one another process serves (harness/stand_ins/shared_registry.py):
+    used the same way, but neither started nor stopped here."""
 
     def __init__(self, directory: Path, *, host: str = "127.0.0.1", binary: str = "docker-registry") -> None:
         if not host.startswith("127."):
@@ -32,6 +35,17 @@ class LocalRegistry:
         self.binary = binary
         self.port: int | None = None
         self._process: ProcessGroup | None = None
+        self._attached = False
+
+    @classmethod
+    def attached(cls, address: str) -> "LocalRegistry":
+        """The registry serving at `address` (host:port on loopback), which its owner starts and stops."""
+        host, _, port = address.rpartition(":")
+        if not port.isdigit():
+            raise ValueError(f"a registry address is host:port, not {address!r}")
+        registry = cls(Path(), host=host)
+        registry.port, registry._attached = int(port), True
+        return registry
 
     @property
     def address(self) -> str:
@@ -56,6 +70,8 @@ class LocalRegistry:
         return config
 
     def start(self, timeout_s: float = STARTUP_TIMEOUT_S) -> "LocalRegistry":
+        if self._attached:
+            return self
         executable = shutil.which(self.binary)
         if executable is None:
             raise RegistryUnavailable(f"'{self.binary}' is not on PATH; {INSTALL_HINT}")

@@ -6,7 +6,6 @@ at the emulator; Ctrl-C and SIGTERM are sent to it while the emulator's request 
 """
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 
 from harness.arm_emulator.client import ArmEmulator
+from harness.nested_sessions import nested_session_env
 from harness.terminal import start_as_from_a_terminal
 from provisioning.environments.azure.names import PROJECT_TAG, RUN_TAG
 from provisioning.waiting import wait_until
@@ -45,7 +45,7 @@ Cli = Callable[..., subprocess.CompletedProcess[str]]
 @pytest.fixture
 def cli_env(arm_emulator: ArmEmulator, local_service_image: str) -> dict[str, str]:
     """The environment of a user whose AZURE_* variables point at the emulator (the image is built already)."""
-    return {**os.environ, **arm_emulator.environment(), "AZURE_POLLING_INTERVAL_S": "0"}
+    return nested_session_env(**arm_emulator.environment(), AZURE_POLLING_INTERVAL_S="0")
 
 
 def command(*args: str) -> list[str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness.nested_sessions import nested_session_env
 from harness.terminal import start_as_from_a_terminal
 from provisioning.processes import group_members, stop_process_group
 from provisioning.waiting import wait_until
@@ -28,7 +29,7 @@ def cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.
     return subprocess.run(
         [sys.executable, str(ROOT / "mlops_deploy.py"), *args, "--config", CONFIG],
         cwd=cwd,
-        env=env,
+        env=nested_session_env(env),
         capture_output=True,
         text=True,
         timeout=180,
@@ -147,6 +148,7 @@ def test_a_deploy_that_fails_to_start_leaves_no_process_and_no_record(tmp_path: 
     failed = subprocess.run(
         [sys.executable, str(ROOT / "mlops_deploy.py"), *deploy],
         cwd=tmp_path,
+        env=nested_session_env(),
         capture_output=True,
         text=True,
         timeout=180,
@@ -167,6 +169,7 @@ def test_a_deploy_stopped_while_it_starts_undoes_itself(signum: int, tmp_path: P
     process = start_as_from_a_terminal(
         [sys.executable, str(ROOT / "mlops_deploy.py"), "--action", "deploy", "--env", "process", "--config", CONFIG],
         cwd=tmp_path,
+        env=nested_session_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -208,6 +211,7 @@ def test_the_run_report_names_the_deployment_its_suites_ran_against(tmp_path: Pa
             f"{suites} -p no:cacheprovider --basetemp {tmp_path / 'run'}",
         ],
         cwd=ROOT,
+        env=nested_session_env(),
         capture_output=True,
         text=True,
         timeout=600,

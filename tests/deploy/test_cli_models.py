@@ -8,6 +8,7 @@ import httpx
 import pytest
 import yaml
 
+from harness.nested_sessions import nested_session_env
 from service.garch.catalogue import BUILTIN_MODELS
 from service.model_store import open_store
 
@@ -18,6 +19,7 @@ def cli(*args: str, cwd: Path, config: Path) -> subprocess.CompletedProcess[str]
     return subprocess.run(
         [sys.executable, str(ROOT / "mlops_deploy.py"), *args, "--config", str(config)],
         cwd=cwd,
+        env=nested_session_env(),
         capture_output=True,
         text=True,
         timeout=300,

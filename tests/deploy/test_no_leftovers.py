@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from harness.nested_sessions import nested_session_env
 from harness.pytest_plugin.deployment import REAPER_PID_FILE, HarnessOptions
 from harness.terminal import start_as_from_a_terminal
 from provisioning.environments.ownership import process_start_time
@@ -44,7 +45,7 @@ def probe_run(
 ) -> tuple[subprocess.Popen[str], Path]:
     tmp_path.mkdir(parents=True, exist_ok=True)
     state_file = tmp_path / "state.json"
-    env = {**os.environ, "PROBE_STATE_FILE": str(state_file), "PROBE_BLOCK": "1" if block else "", **probe_env}
+    env = nested_session_env(PROBE_STATE_FILE=str(state_file), PROBE_BLOCK="1" if block else "", **probe_env)
     command = [
         sys.executable,
         "-m",
