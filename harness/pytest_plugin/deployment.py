@@ -16,7 +16,7 @@ import fcntl
 import json
 import os
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,11 +138,10 @@ def provision_or_attach(config: pytest.Config, options: HarnessOptions, project:
             if ownership.owner is not None and options.environment in REAPED_ENVIRONMENTS:
                 reaper = start_reaper(ownership.owner, ownership.session, directory / "reaper.log")
                 (directory / REAPER_PID_FILE).write_text(str(reaper))
-            unmeasured = unmeasured_service() if options.environment == "process" else {}
             deployment = provision(
                 options.environment,  # type: ignore[arg-type]
                 project=project,
-                env={**service_env(project, api_key=options.api_key, store=store), **unmeasured},
+                env=service_env(project, api_key=options.api_key, store=store),
                 ownership=ownership,
                 recorder=state_file.write,  # an undo that fails leaves the record for the session's finish
             )
@@ -151,16 +150,6 @@ def provision_or_attach(config: pytest.Config, options: HarnessOptions, project:
             raise
         record_for_reports(config, deployment)
         return deployment
-
-
-COVERAGE_VARIABLES = ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START")
-
-
-def unmeasured_service(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
-    """Where the session runs under coverage, blanks that its process deployment would inherit: the unit suite
-    measures service/ in-process (97% of its lines alone; a whole live session's process deployments added 2 of
-    1,703), and measuring every worker of every deployment cost about 40% more CPU at each start."""
-    return {name: "" for name in COVERAGE_VARIABLES if environ.get(name)}
 
 
 def session_secrets(options: HarnessOptions) -> dict[str, str]:
