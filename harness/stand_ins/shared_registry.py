@@ -2,10 +2,10 @@
 
 Each prod rehearsal session (Container Instances, Container Apps, each worker of the emulator's suite) otherwise
 starts a registry of its own and pushes the 645 MB image into it: Docker compresses every layer again for each
-registry, about 30 s of CPU a push. Sharing one, the first push uploads the layers and every later one finds them
-there. COMMAND gets the registry's address in GARCH_MLOPS_REGISTRY (the `local_registry` fixture attaches to it);
-the registry, its data and the image tags that point into it are removed when COMMAND ends, however it ends: a
-SIGTERM to this process reaches COMMAND first, and the registry dies with this process even after a SIGKILL.
+registry, about 30 s a push here. Sharing one, the first push uploads the layers and every later one finds them
+there (0.1 s). COMMAND gets the registry's address in GARCH_MLOPS_REGISTRY (the `local_registry` fixture attaches
+to it); the registry, its data and the image tags that point into it are removed when COMMAND ends, however it ends:
+a SIGTERM to this process reaches COMMAND first, and the registry dies with this process even after a SIGKILL.
 """
 
 import os
