@@ -74,9 +74,9 @@ test:
 # supply-chain gate) run side by side: the unit suites are CPU-bound either way (313 s together against about 300 s
 # one after another), but the supply-chain gate, which mostly waits on the network, rides along. The image's checks
 # run beside the process session: alone they kept one core busy while Docker built and left the other idle, and the
-# process session left a fifth of the CPU idle (measured: process 340 s with them beside it against 347 s without;
-# the image's checks 123 s against 77 s, off the critical path). The other live stages run one at a time, so load,
-# latency and benchmark figures are not skewed by each other.
+# process session left a fifth of the CPU idle (measured: process 340 and 371 s in two runs with them beside it,
+# 347 s without; the image's checks 118 to 123 s against 77 s, off the critical path). The other live stages run one
+# at a time, so load, latency and benchmark figures are not skewed by each other.
 stage-%:
 	$(STAGE) $* $(MAKE) $*
 
