@@ -42,7 +42,7 @@ def test_the_command_gets_the_registry_and_its_exit_status_goes_back_and_the_reg
 def test_a_sigterm_reaches_the_command_while_the_registry_still_answers(tmp_path: Path) -> None:
     ready, during_teardown = tmp_path / "ready", tmp_path / "during-teardown"
     command = textwrap.dedent(f"""
-        import os, pathlib, signal, time, urllib.request
+        import os, pathlib, signal, urllib.request
         address = os.environ[{REGISTRY_VARIABLE!r}]
         def teardown(signum, frame):
             status = urllib.request.urlopen(f"http://{{address}}/v2/", timeout=5).status
@@ -50,7 +50,8 @@ def test_a_sigterm_reaches_the_command_while_the_registry_still_answers(tmp_path
             raise SystemExit(0)
         signal.signal(signal.SIGTERM, teardown)
         pathlib.Path({str(ready)!r}).write_text("up")
-        time.sleep(60)
+        signal.alarm(60)  # a bound: SIGALRM ends it if the SIGTERM never comes
+        signal.pause()  # a long-running command, woken only by its signal
     """)
     wrapper = subprocess.Popen([*WRAPPER, sys.executable, "-c", command])
     try:
