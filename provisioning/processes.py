@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
 
+import httpx
 from typing_extensions import Self
 
 from provisioning.errors import DeploymentError
@@ -158,10 +159,22 @@ class ProcessGroup:
             ready, what=what, where=where, timeout_s=timeout_s, interval_s=interval_s, last_seen=last_seen
         )
 
-    def wait_for_http(self, url: str, *, timeout_s: float, interval_s: float = 0.1) -> float:
-        """Until `url` answers 200; returns the seconds it took."""
+    def wait_for_http(
+        self,
+        url: str,
+        *,
+        timeout_s: float,
+        interval_s: float = 0.1,
+        gives_up: Callable[[httpx.Response], str | None] = lambda response: None,
+    ) -> float:
+        """Until `url` answers 200; returns the seconds it took (see wait_for_http_ok for `gives_up`)."""
         return wait_for_http_ok(
-            url, timeout_s=timeout_s, interval_s=interval_s, is_alive=self.running, hint=f"see {self.log_path}"
+            url,
+            timeout_s=timeout_s,
+            interval_s=interval_s,
+            is_alive=self.running,
+            gives_up=gives_up,
+            hint=f"see {self.log_path}",
         )
 
     def stop(self, grace_s: float = STOP_GRACE_S) -> int | None:

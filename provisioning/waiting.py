@@ -23,10 +23,12 @@ def wait_for_http_ok(
     timeout_s: float,
     interval_s: float = 0.1,
     is_alive: Callable[[], bool] = lambda: True,
+    gives_up: Callable[[httpx.Response], str | None] = lambda response: None,
     hint: str = "",
 ) -> float:
     """Poll `url` until it answers 200; returns the seconds it took. Connection errors count as 'not yet'; a server
-    that `is_alive` says has exited ends the wait at once."""
+    that `is_alive` says has exited ends the wait at once, and so does an answer for which `gives_up` names a reason
+    (one that says it will never become healthy)."""
     started = time.monotonic()
     seen = ["no answer yet"]
     with httpx.Client(timeout=min(5.0, max(interval_s * 10, 1.0))) as client:
@@ -37,6 +39,9 @@ def wait_for_http_ok(
                 if response.status_code == 200:
                     return True
                 seen[0] = f"HTTP {response.status_code} {response.text[:500]}"
+                reason = gives_up(response)
+                if reason:
+                    raise DeploymentTimeout("health", url, time.monotonic() - started, seen[0], reason)
             except TRANSIENT_HTTP_ERRORS as error:
                 seen[0] = f"{type(error).__name__}: {error}"
             if not is_alive():
