@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.pytest_plugin.model_store import publish_session_models
+from harness.pytest_plugin.model_store import export_session_models, publish_session_models
 from harness.pytest_plugin.reports import reports_dir
 from harness.synthetic_traffic import verification_headers
 from provisioning.config import ProjectConfig
@@ -131,6 +131,8 @@ def provision_or_attach(config: pytest.Config, options: HarnessOptions, project:
             raise DeploymentError(f"provisioning failed earlier in this session: {error_file.read_text()}")
         state = state_file.read()
         if state is not None:
+            if published := state.get("env", {}).get("MODEL_STORE"):
+                export_session_models(published)  # for the sessions this worker's tests start
             return attach_deployment(state, project, session_secrets(options)).recording_to(state_file.write)
         try:
             store = publish_session_models(directory, project) if options.environment in SERVED_FROM_STORE else {}
