@@ -1,8 +1,10 @@
 """Start-up: settings are validated with one clear line, and a failed model load keeps the service unready."""
 
+import importlib.util
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -10,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from harness.prometheus_text import sample
 from provisioning.environments.process import ProcessDeployment
+from provisioning.processes import group_members
 from provisioning.waiting import wait_until
 from service.config import Settings
 from service.garch.catalogue import BUILTIN_MODELS
@@ -100,5 +103,10 @@ def test_with_several_workers_every_model_counts_as_loaded() -> None:
     try:
         wait_until(lambda: loaded() == len(BUILTIN_MODELS), what="every model counted as loaded",
                    where=deployment.url, timeout_s=60, interval_s=0.2)  # fmt: skip
+        # The server never draws: arch, which imports matplotlib wherever it is installed, goes without it there.
+        assert importlib.util.find_spec("matplotlib") is not None, "installed here, or this proves nothing"
+        members = group_members(deployment.group or 0)
+        assert len(members) >= 3, members  # the supervisor and two workers (and multiprocessing's tracker)
+        assert not [pid for pid in members if "/matplotlib/" in Path(f"/proc/{pid}/maps").read_text()]
     finally:
         deployment.teardown()
