@@ -85,7 +85,7 @@ def copy_outer_session_models(store: ModelStore, source: str) -> bool:
         return False
     try:
         record = json.loads((Path(outer).parent / SOURCE_FILE).read_text())
-        if record["source"] != source:
+        if record["source"] != source or set(record["published"]) != set(BUILTIN_MODELS):
             return False
         outer_store = open_store(outer)
         artifacts = [outer_store.read(name, version).artifact for name, version in record["published"].items()]
