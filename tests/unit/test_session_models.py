@@ -15,6 +15,7 @@ from harness.pytest_plugin.model_store import (
     quick_artifact,
 )
 from provisioning.config import ProjectConfig, load_config
+from provisioning.config_models import ModelDataSection
 from service.garch.catalogue import BUILTIN_MODELS
 from service.model_store import ModelStore, open_store
 
@@ -61,13 +62,28 @@ def test_a_nested_session_copies_the_versions_its_outer_session_fitted(fits: lis
     assert os.environ[SESSION_MODELS_VARIABLE] == nested, "the nested session names its own store to its own"
 
 
-def test_other_data_or_evaluation_is_fitted_again(fits: list[str], tmp_path: Path) -> None:
-    project = load_config(CONFIG)
-    outer = publish_session_models(tmp_path / "outer", project)["MODEL_STORE"]
-    stricter = project.models.evaluation.model_copy(update={"margin": project.models.evaluation.margin + 0.01})
-    other = project.model_copy(update={"models": project.models.model_copy(update={"evaluation": stricter})})
+def with_models(project: ProjectConfig, **update: object) -> ProjectConfig:
+    return project.model_copy(update={"models": project.models.model_copy(update=update)})
 
-    nested = publish_session_models(tmp_path / "nested", other)["MODEL_STORE"]
+
+@pytest.mark.parametrize("change", ["evaluation", "data", "the CSV's content"])
+def test_models_from_another_source_are_fitted_again(change: str, fits: list[str], tmp_path: Path) -> None:
+    csv = tmp_path / "returns.csv"
+    csv.write_text("date,return\n2024-01-02,0.5\n")
+    configured = load_config(CONFIG)
+    from_csv = with_models(configured, data=ModelDataSection(source="csv", csv_path=csv))
+    outer = publish_session_models(tmp_path / "outer", from_csv if change != "data" else configured)["MODEL_STORE"]
+    if change == "evaluation":
+        evaluation = from_csv.models.evaluation
+        nested_project = with_models(
+            from_csv, evaluation=evaluation.model_copy(update={"margin": evaluation.margin + 0.01})
+        )
+    else:
+        if change == "the CSV's content":
+            csv.write_text("date,return\n2024-01-02,0.6\n")  # the same path, other data
+        nested_project = from_csv
+
+    nested = publish_session_models(tmp_path / "nested", nested_project)["MODEL_STORE"]
 
     assert fits == [outer, nested]
 
