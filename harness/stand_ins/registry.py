@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 from types import TracebackType
 
+from provisioning.environments.image_push import push_tags
 from provisioning.errors import DeploymentError
 from provisioning.processes import ProcessGroup, free_loopback_port
 
@@ -120,23 +121,15 @@ class LocalRegistry:
             client.close()
 
     def push(self, image: str, *, repository: str | None = None, tag: str | None = None) -> str:
-        """Tag a local image into this registry and push it; returns the reference a container group uses."""
-        import docker
-
-        client = docker.from_env(timeout=300)
-        try:
-            source_repository, _, source_tag = (
-                image.rpartition(":") if ":" in image.rsplit("/", 1)[-1] else (image, "", "latest")
-            )
-            target = f"{self.address}/{repository or source_repository.rsplit('/', 1)[-1]}"
-            target_tag = tag or source_tag
-            client.images.get(image).tag(target, target_tag)
-            for line in client.images.push(target, tag=target_tag, stream=True, decode=True):
-                if "error" in line:
-                    raise RegistryUnavailable(f"pushing {image} to {target}:{target_tag} failed: {line['error']}")
-            return f"{target}:{target_tag}"
-        finally:
-            client.close()
+        """Tag a local image into this registry and push it (in line with other pushes into it, as
+        provisioning/environments/image_push.py does); returns the reference a container group uses."""
+        source_repository, _, source_tag = (
+            image.rpartition(":") if ":" in image.rsplit("/", 1)[-1] else (image, "", "latest")
+        )
+        target = f"{self.address}/{repository or source_repository.rsplit('/', 1)[-1]}"
+        target_tag = tag or source_tag
+        push_tags(image, target, [target_tag])
+        return f"{target}:{target_tag}"
 
     def __enter__(self) -> "LocalRegistry":
         return self.start() if self._process is None else self
