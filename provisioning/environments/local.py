@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from provisioning.environments.base import Deployment
+from provisioning.environments.health import models_failed_to_load
 from provisioning.environments.image import build_service_image, docker_client
 from provisioning.environments.ownership import SESSION_LABEL, Owner, Ownership
 from provisioning.environments.secrets import recordable_env, recorded_env, require_secrets
@@ -128,6 +129,7 @@ class LocalContainerDeployment(Deployment):
             timeout_s=self._startup_timeout_s,
             is_alive=lambda: self._container().status != "exited",
             hint=f"see `docker logs {self._container_id}`",
+            gives_up=models_failed_to_load,
         )
 
     def _container(self) -> Any:

@@ -7,28 +7,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from provisioning.environments.base import Deployment
+from provisioning.environments.health import models_failed_to_load
 from provisioning.environments.ownership import Owner, Ownership
 from provisioning.environments.secrets import recordable_env, recorded_env, require_secrets
 from provisioning.processes import ProcessGroup, free_loopback_port, group_members, stop_process_group
 from service import __version__
-
-MODELS_FAILED = "model loading failed"  # how /health begins its detail then (service/model_registry.py)
-
-
-def models_failed_to_load(response: httpx.Response) -> str | None:
-    """A worker whose models failed to load answers 503 with the reason and never tries again, and nothing restarts
-    a process deployment: waiting out the deadline could not help, so the start fails at once."""
-    if response.status_code != 503:
-        return None
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    detail = str(body.get("detail") or "") if isinstance(body, dict) else ""
-    return f"the service will not become healthy: {detail}" if detail.startswith(MODELS_FAILED) else None
 
 
 class ProcessDeployment(Deployment):

@@ -169,6 +169,7 @@ def seconds_to_first_200(attrs: dict[str, Any], first_200_at: float) -> float:
     return seconds
 
 
+@pytest.mark.startup  # a latency: make test runs it alone, never beside another stage
 def test_health_answers_200_within_5_s_of_container_start(built_image: str, service: dict[str, Any]) -> None:
     """Best of up to three starts: a start-up time is a latency, and one slow start on a busy host is noise."""
     measured = [seconds_to_first_200(service["attrs"], service["first_200_at"])]
