@@ -132,14 +132,14 @@ test-local: install
 IMAGE_COVERAGE := .coverage-image
 test-image: install
 	bash scripts/ensure_docker_engine.sh
-	COVERAGE_FILE=$(IMAGE_COVERAGE) $(PYTEST) -m "image and not startup" --env local $(COV_ARGS) \
+	COVERAGE_FILE=$(IMAGE_COVERAGE) $(PYTEST) -m "image and not startup" --env local tests/image $(COV_ARGS) \
 		--junitxml=$(REPORTS)/junit-image.xml
 
 # Container start to first /health 200, a latency: measured with nothing else running, as the benchmarks are (beside
 # the process session, all three starts took 5.0 to 5.6 s on this 2-core machine; alone, 2.3 to 3.6 s).
 test-image-startup: install
 	bash scripts/ensure_docker_engine.sh
-	$(PYTEST) -m startup --env local --junitxml=$(REPORTS)/junit-image-startup.xml
+	$(PYTEST) -m startup --env local tests/image --junitxml=$(REPORTS)/junit-image-startup.xml
 
 test-local-live: install
 	bash scripts/ensure_docker_engine.sh
