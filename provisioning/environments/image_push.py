@@ -51,14 +51,14 @@ def one_push_at_a_time(server: str, timeout_s: float = PUSH_LOCK_TIMEOUT_S) -> I
 
 
 def registry_holds(
-    client: "DockerClient", image: "Image", repository: str, tag: str, auth: Mapping[str, str] | None
+    client: "DockerClient", image: "Image", repository: str, tag: str, auth: dict[str, str] | None
 ) -> bool:
     """Whether `repository:tag` in its registry is this image as this engine pushed it (its digest is one of the
     image's RepoDigests). Asked of the registry itself: a registry started afresh on a reused port holds nothing."""
     from docker.errors import APIError
 
     try:
-        remote = client.images.get_registry_data(f"{repository}:{tag}", auth_config=dict(auth) if auth else None)
+        remote = client.images.get_registry_data(f"{repository}:{tag}", auth_config=auth)
     except APIError:  # not there, or not readable: push it
         return False
     image.reload()
@@ -78,12 +78,12 @@ def push_tags(
     client = docker_client()
     image = client.images.get(local_image)
     server = repository.split("/", 1)[0]
+    config = dict(auth) if auth else None
     with one_push_at_a_time(server, lock_timeout_s):
         for tag in tags:
             image.tag(repository, tag=tag)
-            if registry_holds(client, image, repository, tag, auth):
+            if registry_holds(client, image, repository, tag, config):
                 continue
-            config = dict(auth) if auth else None
             for line in client.images.push(repository, tag=tag, auth_config=config, stream=True, decode=True):
                 if "error" in line:
                     raise DeploymentError(f"pushing {repository}:{tag} failed: {line['error']}")

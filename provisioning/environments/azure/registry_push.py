@@ -2,7 +2,7 @@
 
 from provisioning.environments.azure.container_group_spec import RegistryLogin
 from provisioning.environments.image import docker_client
-from provisioning.environments.image_push import PUSH_LOCK_TIMEOUT_S, push_tags
+from provisioning.environments.image_push import push_tags
 
 
 def immutable_tag(image: str) -> str:
@@ -12,18 +12,12 @@ def immutable_tag(image: str) -> str:
     return f"{version}-sha-" + str(local.id).split(":", 1)[1][:12]
 
 
-def push_image(
-    local_image: str,
-    login: RegistryLogin,
-    repository: str = "garch-mlops",
-    *,
-    lock_timeout_s: float = PUSH_LOCK_TIMEOUT_S,
-) -> str:
+def push_image(local_image: str, login: RegistryLogin, repository: str = "garch-mlops") -> str:
     """Push `local_image` as <server>/<repository>:<content tag> (and :latest); returns the reference.
 
     In line with other pushes into the registry from this machine (provisioning/environments/image_push.py)."""
     tag = immutable_tag(local_image)
     target = f"{login.server}/{repository}"
     auth = {"username": login.username, "password": login.password}
-    push_tags(local_image, target, (tag, "latest"), auth, lock_timeout_s=lock_timeout_s)
+    push_tags(local_image, target, (tag, "latest"), auth)
     return f"{target}:{tag}"
