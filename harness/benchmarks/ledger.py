@@ -3,6 +3,8 @@
 import os
 import platform
 import subprocess
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from harness.benchmarks.report import RatioMissed, RatioResult
@@ -28,6 +30,24 @@ class Ledger:
         if result.enforced and not result.met:
             raise RatioMissed(result)
         return result
+
+    def record_confirmed(self, measure: Callable[[], RatioResult], *, attempts: int = 2) -> RatioResult:
+        """Record `measure()`; an enforced miss is measured again, and the run fails only if every attempt misses.
+
+        On a 2-core machine that other work shares, a few seconds of contention can land on one side of a comparison
+        (a client and a server process suffer more from it than one process does). A real regression misses every
+        attempt; a burst of contention seldom lasts that long. The row keeps the misses before it in its notes.
+        """
+        missed: list[RatioResult] = []
+        result = measure()
+        while result.enforced and not result.met and len(missed) + 1 < attempts:
+            missed.append(result)
+            print(f"\n{result.key}: {result.value:.3f} missed {result.direction} {result.target:g}; measuring again")
+            result = measure()
+        if missed:
+            earlier = ", ".join(f"{m.value:.3f}" for m in missed)
+            result = replace(result, notes=(*result.notes, f"measured again after a miss ({earlier}) in this run"))
+        return self.record(result)
 
     def context(self) -> dict[str, str]:
         return {
