@@ -62,12 +62,12 @@ test:
 	rm -rf $(REPORTS) .coverage .coverage.* $(SESSION_COVERAGE) $(addsuffix .*,$(SESSION_COVERAGE))
 	mkdir -p $(REPORTS)
 	$(STAGE) install $(MAKE) -j 3 --output-sync=target install
-	$(MAKE) -j 4 --output-sync=target stage-lint stage-test-unit stage-test-versions stage-supply-chain
+	$(MAKE) -j 4 --output-sync=target stage-lint stage-test-unit versions-beside-1 stage-supply-chain
 	$(MAKE) -j 2 --output-sync=target stage-test-process stage-test-image
 	$(STAGE) test-image-startup $(MAKE) test-image-startup
 	$(STAGE) test-benchmark $(MAKE) test-benchmark
-	$(STAGE) test-local-live $(MAKE) test-local-live
-	$(STAGE) test-prod-emulator $(MAKE) test-prod-emulator
+	$(MAKE) -j 2 --output-sync=target stage-test-local-live versions-beside-2 BESIDE="$(BESIDE_NICE)"
+	$(STAGE) test-prod-emulator $(MAKE) test-prod-emulator BESIDE_APPS=versions-beside-3 BESIDE="$(BESIDE_NICE)"
 	$(MAKE) -j 2 --output-sync=target stage-cost-report stage-coverage-report
 	@$(STAGE) --report
 
@@ -77,9 +77,25 @@ test:
 # run beside the process session: alone they kept one core busy while Docker built and left the other idle, and the
 # process session left a fifth of the CPU idle (measured: process 340 and 371 s in two runs with them beside it,
 # 347 s without; the image's checks 118 to 123 s against 77 s, off the critical path). The other live stages run one
-# at a time, so load, latency and benchmark figures are not skewed by each other.
+# at a time, so load, latency and benchmark figures are not skewed by each other (two of them have an other
+# Python's unit suite beside them, at a lower priority: versions-beside-% below).
 stage-%:
 	$(STAGE) $* $(MAKE) $*
+
+# The other Pythons' unit suites (one process each, no deployment) are dealt out to three stages rather than all
+# crowding the first, which is CPU-bound: the first of them there, the second beside the live suites on the image and
+# the third beside the Container Apps session, which each leave about 30% of the two cores idle (measured alone:
+# 70% busy over 190 s and 330 s; the first stage with all three took 280 to 290 s). Beside a live stage a suite runs
+# at a lower priority (BESIDE_NICE), so it takes mostly what that stage leaves idle and its load and latency gates
+# keep their CPU. With OTHER_PYTHONS empty there is nothing to deal out.
+BESIDE ?=
+BESIDE_NICE := nice -n 10
+empty :=
+space := $(empty) $(empty)
+versions_dealt = $(shell printf '%s\n' $(OTHER_PYTHONS) | awk 'NR % 3 == $(1) % 3')
+versions-beside-%:
+	$(if $(call versions_dealt,$*),$(STAGE) test-versions-$(subst $(space),-,$(call versions_dealt,$*)) \
+		$(BESIDE) $(MAKE) test-versions OTHER_PYTHONS="$(call versions_dealt,$*)",@echo "no other Python dealt to $*")
 
 # The inner loop: lint, the unit suite (two xdist workers) and the workflows against a fresh process deployment.
 check: lint
@@ -158,10 +174,12 @@ test-prod-emulator: install
 	bash scripts/ensure_docker_engine.sh
 	$(PY) -m harness.stand_ins.shared_registry -- $(MAKE) -j 2 --output-sync=target test-prod-emulator-live test-emulator
 
-# Both targets one after the other.
+# Both targets one after the other; BESIDE_APPS names a target to run beside the Container Apps session (make test's
+# third share of the other Pythons).
+BESIDE_APPS ?=
 test-prod-emulator-live:
 	$(MAKE) test-prod-emulator-instances
-	$(MAKE) test-prod-emulator-apps
+	$(MAKE) -j 2 --output-sync=target test-prod-emulator-apps $(BESIDE_APPS)
 
 INSTANCES_COVERAGE := .coverage-instances
 APPS_COVERAGE := .coverage-apps
