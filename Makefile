@@ -90,12 +90,16 @@ stage-%:
 # keep their CPU. With OTHER_PYTHONS empty there is nothing to deal out.
 BESIDE ?=
 BESIDE_NICE := nice -n 10
+# Dealt in turn (a fourth version would join the first): plain variables, since a $(shell ...) in a recipe makes
+# GNU make hold back its other jobs while the recipe runs.
+VERSIONS_BESIDE_1 = $(strip $(foreach i,1 4 7 10,$(word $(i),$(OTHER_PYTHONS))))
+VERSIONS_BESIDE_2 = $(strip $(foreach i,2 5 8 11,$(word $(i),$(OTHER_PYTHONS))))
+VERSIONS_BESIDE_3 = $(strip $(foreach i,3 6 9 12,$(word $(i),$(OTHER_PYTHONS))))
 empty :=
 space := $(empty) $(empty)
-versions_dealt = $(shell printf '%s\n' $(OTHER_PYTHONS) | awk 'NR % 3 == $(1) % 3')
 versions-beside-%:
-	$(if $(call versions_dealt,$*),$(STAGE) test-versions-$(subst $(space),-,$(call versions_dealt,$*)) \
-		$(BESIDE) $(MAKE) test-versions OTHER_PYTHONS="$(call versions_dealt,$*)",@echo "no other Python dealt to $*")
+	$(if $(VERSIONS_BESIDE_$*),$(STAGE) test-versions-$(subst $(space),-,$(VERSIONS_BESIDE_$*)) \
+		$(BESIDE) $(MAKE) test-versions OTHER_PYTHONS="$(VERSIONS_BESIDE_$*)",@echo "no other Python dealt to $*")
 
 # The inner loop: lint, the unit suite (two xdist workers) and the workflows against a fresh process deployment.
 check: lint
