@@ -99,9 +99,12 @@ def store_url(azurite: Azurite) -> str:
     return url
 
 
-def service_env(azurite: Azurite, store_url: str, **extra: str) -> dict[str, str]:
+def service_env(azurite: Azurite, store_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("APPLICATIONINSIGHTS_", "OTEL_"))}
     return env | {
+        # The exporter keeps what it could not send in a directory of the temp dir named after the instrumentation
+        # key, new in every test: there it goes away with the test's own files.
+        "TMPDIR": str(tmp_path),
         "MODEL_STORE": store_url,
         "MODEL_STORE_CONNECTION_STRING": azurite.connection_string,
         # Nothing leaves this machine: no SDK statistics or remote configuration from Microsoft's endpoints.
@@ -125,6 +128,7 @@ def test_the_running_service_sends_requests_and_dependencies(
     env = service_env(
         azurite,
         store_url,
+        tmp_path,
         APPLICATIONINSIGHTS_CONNECTION_STRING=ingestion.connection_string,
         HOST="127.0.0.1",
         PORT=str(port),
@@ -195,10 +199,10 @@ with TestClient(app, raise_server_exceptions=False) as client:
 
 
 def test_an_unhandled_exception_reaches_application_insights_with_its_request(
-    ingestion: Ingestion, azurite: Azurite, store_url: str
+    ingestion: Ingestion, azurite: Azurite, store_url: str, tmp_path: Path
 ) -> None:
     """The app's 500 handler answers, and the exception still leaves as telemetry tied to its request."""
-    env = service_env(azurite, store_url, APPLICATIONINSIGHTS_CONNECTION_STRING=ingestion.connection_string)
+    env = service_env(azurite, store_url, tmp_path, APPLICATIONINSIGHTS_CONNECTION_STRING=ingestion.connection_string)
     done = subprocess.run(
         [sys.executable, "-c", EXCEPTION_DRIVER], env=env, capture_output=True, text=True, timeout=DEADLINE_S
     )
