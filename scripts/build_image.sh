@@ -3,7 +3,8 @@
 # Progress goes to stderr; the only line on stdout is the image reference built.
 # Env: IMAGE (default garch-mlops), BASE_IMAGE (skip the choice), PYTHON (host interpreter for pip download),
 # SBOM_PYTHON (an interpreter with cyclonedx-bom, for scripts/service_sbom.sh),
-# DOCKER_BUILD_ARGS (extra `docker build` arguments, e.g. "--network none --no-cache").
+# DOCKER_BUILD_ARGS (extra `docker build` arguments, e.g. "--network none --no-cache"),
+# BUILD_LOCK_WAIT_S (how long to wait for another build of the same IMAGE on this machine; default 900).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,7 +14,18 @@ SLIM_IMAGE="python:3.11-slim"
 LOCAL_BASE_IMAGE="${LOCAL_BASE_IMAGE:-garch-mlops/python-base:3.11-bookworm}"
 cd "$ROOT"
 
-"$ROOT/scripts/ensure_docker_engine.sh" >&2
+# One build of an image name at a time on this machine: BuildKit exporting the same tag from two builds at once fails
+# one of them ("image ... already exists", moby/buildkit#6477), and test workers and sessions build side by side.
+BUILD_LOCK="${TMPDIR:-/tmp}/garch-mlops-build-${IMAGE//\//_}.lock"
+BUILD_LOCK_WAIT_S="${BUILD_LOCK_WAIT_S:-900}"
+exec 9>"$BUILD_LOCK"
+flock -w "$BUILD_LOCK_WAIT_S" 9 || {
+    echo "build_image: another build of $IMAGE held $BUILD_LOCK for ${BUILD_LOCK_WAIT_S}s" >&2
+    exit 1
+}
+
+# Without the lock's descriptor: a dockerd started here would hold it, and the lock, for as long as it runs.
+"$ROOT/scripts/ensure_docker_engine.sh" >&2 9>&-
 PYTHON="$PYTHON" "$ROOT/scripts/build_wheelhouse.sh" >&2
 
 # The SBOM the image carries (/usr/share/garch-mlops/sbom.cdx.json), made again only when the lock changed.
