@@ -66,8 +66,9 @@ test:
 	$(MAKE) -j 2 --output-sync=target stage-test-process stage-test-image
 	$(STAGE) test-image-startup $(MAKE) test-image-startup
 	$(STAGE) test-benchmark $(MAKE) test-benchmark
-	$(MAKE) -j 2 --output-sync=target stage-test-local-live versions-beside-2 BESIDE="$(BESIDE_NICE)"
-	$(STAGE) test-prod-emulator $(MAKE) test-prod-emulator BESIDE_APPS=versions-beside-3 BESIDE="$(BESIDE_NICE)"
+	bash scripts/beside.sh "$(BESIDE_NICE) $(MAKE) --output-sync=target versions-beside-2" \
+		$(MAKE) --output-sync=target stage-test-local-live
+	$(STAGE) test-prod-emulator $(MAKE) test-prod-emulator BESIDE_APPS=versions-beside-3
 	$(MAKE) -j 2 --output-sync=target stage-cost-report stage-coverage-report
 	@$(STAGE) --report
 
@@ -87,19 +88,20 @@ stage-%:
 # the third beside the Container Apps session, which each leave about 30% of the two cores idle (measured alone:
 # 70% busy over 190 s and 330 s; the first stage with all three took 280 to 290 s). Beside a live stage a suite runs
 # at a lower priority (BESIDE_NICE), so it takes mostly what that stage leaves idle and its load and latency gates
-# keep their CPU. With OTHER_PYTHONS empty there is nothing to deal out.
-BESIDE ?=
+# keep their CPU, and scripts/beside.sh starts the two: a `make -j 2` of them held the suite's start back until the
+# stage had ended in two runs of five. With OTHER_PYTHONS empty there is nothing to deal out.
 BESIDE_NICE := nice -n 10
-# Dealt in turn (a fourth version would join the first): plain variables, since a $(shell ...) in a recipe makes
+# Dealt in turn (a fourth version would join the first); plain variables, not $(shell ...) in a recipe, which makes
 # GNU make hold back its other jobs while the recipe runs.
 VERSIONS_BESIDE_1 = $(strip $(foreach i,1 4 7 10,$(word $(i),$(OTHER_PYTHONS))))
 VERSIONS_BESIDE_2 = $(strip $(foreach i,2 5 8 11,$(word $(i),$(OTHER_PYTHONS))))
 VERSIONS_BESIDE_3 = $(strip $(foreach i,3 6 9 12,$(word $(i),$(OTHER_PYTHONS))))
 empty :=
 space := $(empty) $(empty)
+comma := ,
 versions-beside-%:
 	$(if $(VERSIONS_BESIDE_$*),$(STAGE) test-versions-$(subst $(space),-,$(VERSIONS_BESIDE_$*)) \
-		$(BESIDE) $(MAKE) test-versions OTHER_PYTHONS="$(VERSIONS_BESIDE_$*)",@echo "no other Python dealt to $*")
+		$(MAKE) test-versions OTHER_PYTHONS="$(VERSIONS_BESIDE_$*)",@echo "no other Python dealt to $*")
 
 # The inner loop: lint, the unit suite (two xdist workers) and the workflows against a fresh process deployment.
 check: lint
@@ -120,7 +122,7 @@ PYENV_PATH := $(shell for v in $(OTHER_PYTHONS); do pyenv prefix $$v 2>/dev/null
 test-versions: install
 	$(if $(strip $(OTHER_PYTHONS)),PATH="$(PYENV_PATH)$(if $(PYENV_PATH),:)$$PATH" UV_PYTHON_DOWNLOADS=never \
 		$(VENV)/bin/tox run-parallel --parallel all --parallel-no-spinner \
-			-e $(shell echo $(OTHER_PYTHONS) | sed 's/3\./py3/g; s/ /,/g') -- -n 0,@echo "test-versions: OTHER_PYTHONS is empty")
+			-e $(subst $(space),$(comma),$(addprefix py,$(subst .,,$(OTHER_PYTHONS)))) -- -n 0,@echo "test-versions: OTHER_PYTHONS is empty")
 
 test-process: install
 	$(PYTEST) -m deploy --env process -n 2 --deploy-api-key "ci-$$$$-key" $(LIVE_ARGS) $(COV_ARGS) \
@@ -178,12 +180,12 @@ test-prod-emulator: install
 	bash scripts/ensure_docker_engine.sh
 	$(PY) -m harness.stand_ins.shared_registry -- $(MAKE) -j 2 --output-sync=target test-prod-emulator-live test-emulator
 
-# Both targets one after the other; BESIDE_APPS names a target to run beside the Container Apps session (make test's
-# third share of the other Pythons).
+# Both targets one after the other; BESIDE_APPS names a target to run beside the Container Apps session, at a lower
+# priority (make test's third share of the other Pythons).
 BESIDE_APPS ?=
 test-prod-emulator-live:
 	$(MAKE) test-prod-emulator-instances
-	$(MAKE) -j 2 --output-sync=target test-prod-emulator-apps $(BESIDE_APPS)
+	bash scripts/beside.sh "$(if $(BESIDE_APPS),$(BESIDE_NICE) $(MAKE) $(BESIDE_APPS))" $(MAKE) test-prod-emulator-apps
 
 INSTANCES_COVERAGE := .coverage-instances
 APPS_COVERAGE := .coverage-apps
