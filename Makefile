@@ -89,7 +89,7 @@ stage-%:
 # 70% busy over 190 s and 330 s; the first stage with all three took 280 to 290 s). Beside a live stage a suite runs
 # at a lower priority (BESIDE_NICE), so it takes mostly what that stage leaves idle and its load and latency gates
 # keep their CPU, and scripts/beside.sh starts the two: a `make -j 2` of them held the suite's start back until the
-# stage had ended in two runs of five. With OTHER_PYTHONS empty there is nothing to deal out.
+# stage had ended in two runs of four. With OTHER_PYTHONS empty there is nothing to deal out.
 BESIDE_NICE := nice -n 10
 # Dealt in turn (a fourth version would join the first); plain variables, not $(shell ...) in a recipe, which makes
 # GNU make hold back its other jobs while the recipe runs.
