@@ -13,6 +13,18 @@ shift
 (($# > 0)) || { echo "beside.sh: no main command given" >&2; exit 2; }
 [[ -n ${beside// /} ]] || exec "$@"
 
+# Set before either starts; a signal that comes before both have started is passed on once they have.
+main_pid=
+beside_pid=
+signal_received=
+relay() {
+    signal_received=$1
+    kill "-$1" -- ${main_pid:+"-$main_pid"} ${beside_pid:+"-$beside_pid"} 2>/dev/null
+}
+trap 'relay INT' INT
+trap 'relay TERM' TERM
+trap 'relay HUP' HUP
+
 # Neither reads a terminal: in their own process groups, a read would stop them (SIGTTIN).
 set -m
 bash -c "$beside" </dev/null &
@@ -20,13 +32,7 @@ beside_pid=$!
 "$@" </dev/null &
 main_pid=$!
 set +m
-
-relay() {
-    kill "-$1" -- "-$main_pid" "-$beside_pid" 2>/dev/null
-}
-trap 'relay INT' INT
-trap 'relay TERM' TERM
-trap 'relay HUP' HUP
+[[ -z $signal_received ]] || relay "$signal_received"
 
 # A trap interrupts `wait`: wait again until the process has ended, so the code returned is its own.
 wait_for() {
