@@ -5,10 +5,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from provisioning.waiting import wait_until
 
 pytestmark = pytest.mark.unit
 
@@ -85,16 +86,15 @@ def test_an_interrupt_stops_both_commands(tmp_path: Path, signum: signal.Signals
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 20
-    while not all(path.exists() and path.read_text() for path in pid_files):
-        assert time.monotonic() < deadline, "the two commands never both started"
-        time.sleep(0.05)
+    wait_until(
+        lambda: all(path.exists() and path.read_text() for path in pid_files),
+        what="both commands to record their pids", where=str(tmp_path), timeout_s=20,
+    )  # fmt: skip
     pids = [int(path.read_text()) for path in pid_files]
 
     os.kill(script.pid, signum)
     assert script.wait(timeout=20) != 0
-    for pid in pids:
-        deadline = time.monotonic() + 10
-        while is_running(pid):
-            assert time.monotonic() < deadline, f"process {pid} still runs after the interrupt"
-            time.sleep(0.05)
+    wait_until(
+        lambda: not any(is_running(pid) for pid in pids), what=f"processes {pids} to end after the interrupt",
+        timeout_s=10,
+    )  # fmt: skip
